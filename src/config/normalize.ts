@@ -1,0 +1,149 @@
+/**
+ * Normalises the config as written ({@link RawConfig}) into the internal shape
+ * with every default applied. Defaults are secure: block on DLP, injection and
+ * poisoning; drift detection on.
+ */
+import type { Action, Severity } from '../scan/types.js';
+import type { RawConfig } from './schema.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
+
+/** A user pattern from `dlp.patterns` or `response_scanning.patterns`. */
+export interface UserPattern {
+  readonly name: string;
+  readonly regex: string;
+  readonly severity: Severity;
+  readonly validator?: string;
+}
+
+/** A `mcp_tool_policy` rule. */
+export interface ToolPolicyRule {
+  readonly name: string;
+  readonly toolPattern: string;
+  readonly argPattern?: string;
+  readonly argKey?: string;
+  readonly action: Action;
+}
+
+/** A suppression: drop findings of `rule` whose path or tool matches `path` (glob). */
+export interface Suppression {
+  readonly rule: string;
+  readonly path?: string;
+  readonly reason?: string;
+}
+
+/** The internal config, fully defaulted. */
+export interface GuardConfig {
+  /** False in audit mode (`mode: audit` or `enforce: false`): every action becomes warn. */
+  readonly enforce: boolean;
+  readonly mode: 'strict' | 'balanced' | 'audit';
+  readonly dlp: {
+    readonly enabled: boolean;
+    readonly action: Action;
+    readonly includeDefaults: boolean;
+    readonly scanEnv: boolean;
+    readonly patterns: readonly UserPattern[];
+  };
+  readonly injection: {
+    readonly enabled: boolean;
+    readonly action: Action;
+    readonly includeDefaults: boolean;
+    readonly patterns: readonly UserPattern[];
+  };
+  readonly input: { readonly onParseError: 'block' | 'forward' };
+  readonly poisoning: { readonly enabled: boolean; readonly action: Action };
+  readonly drift: { readonly enabled: boolean; readonly action: Action };
+  readonly toolPolicy: { readonly enabled: boolean; readonly rules: readonly ToolPolicyRule[] };
+  readonly logging: {
+    readonly format: 'json' | 'text';
+    readonly toStderr: boolean;
+    readonly file?: string;
+    readonly includeAllowed: boolean;
+    readonly includeBlocked: boolean;
+  };
+  readonly suppress: readonly Suppression[];
+  readonly envPassthrough: readonly string[];
+  readonly maxFrameBytes: number;
+}
+
+/** Map Pipelock's action words onto ours: `strip` is redact; `ask` has no one to ask on stdio, so it blocks. */
+function toAction(a: string | undefined, fallback: Action): Action {
+  switch (a) {
+    case undefined:
+      return fallback;
+    case 'warn':
+    case 'forward':
+      return 'warn';
+    case 'redact':
+    case 'strip':
+      return 'redact';
+    default:
+      return 'block';
+  }
+}
+
+/** Apply defaults to a validated config. */
+export function normalizeConfig(raw: RawConfig): GuardConfig {
+  const mode = raw.mode ?? 'balanced';
+  const enforce = (raw.enforce ?? true) && mode !== 'audit';
+  const output = raw.logging?.output ?? 'stderr';
+  const file = raw.logging?.file;
+  return {
+    enforce,
+    mode,
+    dlp: {
+      enabled: raw.mcp_input_scanning?.enabled ?? true,
+      action: toAction(raw.mcp_input_scanning?.action, 'block'),
+      includeDefaults: raw.dlp?.include_defaults ?? true,
+      scanEnv: raw.dlp?.scan_env ?? true,
+      patterns: (raw.dlp?.patterns ?? []).map((p) => ({
+        name: p.name,
+        regex: p.regex,
+        severity: p.severity === undefined || p.severity === 'info' ? 'high' : p.severity,
+        ...(p.validator !== undefined ? { validator: p.validator } : {}),
+      })),
+    },
+    injection: {
+      enabled: raw.response_scanning?.enabled ?? true,
+      action: toAction(raw.response_scanning?.action, 'block'),
+      includeDefaults: raw.response_scanning?.include_defaults ?? true,
+      patterns: (raw.response_scanning?.patterns ?? []).map((p) => ({
+        name: p.name,
+        regex: p.regex,
+        severity: p.severity === undefined || p.severity === 'info' ? 'high' : p.severity,
+      })),
+    },
+    input: { onParseError: raw.mcp_input_scanning?.on_parse_error ?? 'block' },
+    poisoning: {
+      enabled: raw.mcp_tool_scanning?.enabled ?? true,
+      action: toAction(raw.mcp_tool_scanning?.action, 'block'),
+    },
+    drift: {
+      enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.detect_drift ?? true),
+      action: toAction(raw.mcp_tool_scanning?.action, 'block'),
+    },
+    toolPolicy: {
+      enabled: raw.mcp_tool_policy?.enabled ?? false,
+      rules: (raw.mcp_tool_policy?.rules ?? []).map((r) => ({
+        name: r.name,
+        toolPattern: r.tool_pattern,
+        ...(r.arg_pattern !== undefined ? { argPattern: r.arg_pattern } : {}),
+        ...(r.arg_key !== undefined ? { argKey: r.arg_key } : {}),
+        action: toAction(r.action ?? raw.mcp_tool_policy?.action, 'warn'),
+      })),
+    },
+    logging: {
+      format: raw.logging?.format ?? 'json',
+      toStderr: output !== 'file' || file === undefined,
+      ...(file !== undefined && (output === 'file' || output === 'both') ? { file } : {}),
+      includeAllowed: raw.logging?.include_allowed ?? false,
+      includeBlocked: raw.logging?.include_blocked ?? true,
+    },
+    suppress: (raw.suppress ?? []).map((s) => ({
+      rule: s.rule,
+      ...(s.path !== undefined ? { path: s.path } : {}),
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    })),
+    envPassthrough: raw.env?.passthrough ?? [],
+    maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The config file schema: Pipelock's MCP-related keys (a Pipelock user's file
+ * works unchanged), plus mcp-guard's own `env` and `limits` sections.
+ * Every key is documented with its default in `pipelock.example.yaml`.
+ * Parsed exactly once, by `load.ts`.
+ */
+import { z } from 'zod';
+
+const action = z.enum(['block', 'warn', 'redact', 'strip', 'ask', 'forward']);
+const severity = z.enum(['low', 'medium', 'high', 'critical', 'info']);
+
+/** A user DLP pattern (Pipelock `dlp.patterns[]`). */
+const dlpPattern = z.strictObject({
+  /** Rule name, shown in findings. */
+  name: z.string().min(1),
+  /** RE2 regex; matched case-insensitively, like Pipelock. */
+  regex: z.string().min(1),
+  /** @default "high" */
+  severity: severity.optional(),
+  /** Checksum validator name (luhn, mod97, github-crc32, …). */
+  validator: z.string().optional(),
+});
+
+/** A user response-scanning pattern (Pipelock `response_scanning.patterns[]`). */
+const responsePattern = z.strictObject({
+  name: z.string().min(1),
+  regex: z.string().min(1),
+  severity: severity.optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** Pipelock config version. @default 1 */
+  version: z.number().int().optional(),
+  /** `strict`, `balanced` or `audit` (audit = log only, never block). @default "balanced" */
+  mode: z.enum(['strict', 'balanced', 'audit']).optional(),
+  /** When false, every action is downgraded to warn (audit-only). @default true */
+  enforce: z.boolean().optional(),
+  dlp: z
+    .strictObject({
+      /** Load the built-in DLP rule pack. @default true */
+      include_defaults: z.boolean().optional(),
+      /** Also flag high-entropy values of the proxy's own environment. @default true */
+      scan_env: z.boolean().optional(),
+      /** Extra patterns. @default [] */
+      patterns: z.array(dlpPattern).optional(),
+      /** Pipelock's extra secrets file and env-secret length; not used by mcp-guard (accepted for compatibility). */
+      secrets_file: z.string().optional(),
+      min_env_secret_length: z.number().optional(),
+    })
+    .optional(),
+  response_scanning: z
+    .strictObject({
+      /** @default true */
+      enabled: z.boolean().optional(),
+      /** @default "block" */
+      action: action.optional(),
+      /** Load the built-in injection rule pack. @default true */
+      include_defaults: z.boolean().optional(),
+      /** Extra injection patterns. @default [] */
+      patterns: z.array(responsePattern).optional(),
+      /** Pipelock signed-bundle allowances; not applicable to stdio, ignored. */
+      authenticated_artifacts: z.array(z.unknown()).optional(),
+    })
+    .optional(),
+  mcp_input_scanning: z
+    .strictObject({
+      /** Argument DLP (and injection in arguments). @default true */
+      enabled: z.boolean().optional(),
+      /** @default "block" */
+      action: action.optional(),
+      /** What to do with a client line that is not JSON: `block` answers -32700. @default "block" */
+      on_parse_error: z.enum(['block', 'forward']).optional(),
+    })
+    .optional(),
+  mcp_tool_scanning: z
+    .strictObject({
+      /** Tool-description poisoning scanning of `tools/list`. @default true */
+      enabled: z.boolean().optional(),
+      /** @default "block" (the tool is removed from the list) */
+      action: action.optional(),
+      /** Fingerprint tool definitions and flag changes within the session. @default true */
+      detect_drift: z.boolean().optional(),
+      /** Pipelock's admission mode for new tools; read but not used by mcp-guard yet. */
+      new_tool_admission: z.string().optional(),
+    })
+    .optional(),
+  mcp_tool_policy: z
+    .strictObject({
+      /** @default false */
+      enabled: z.boolean().optional(),
+      /** Default action for rules without one. @default "warn" */
+      action: action.optional(),
+      rules: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            /** RE2 regex over the tool name. */
+            tool_pattern: z.string().min(1),
+            /** RE2 regex over argument values (all string leaves). */
+            arg_pattern: z.string().optional(),
+            /** RE2 regex restricting which argument keys are checked. */
+            arg_key: z.string().optional(),
+            action: action.optional(),
+            /** Pipelock's patch-target extraction; not supported, ignored with a warning. */
+            arg_source: z.string().optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  logging: z
+    .strictObject({
+      /** `json` or `text`. @default "json" */
+      format: z.enum(['json', 'text']).optional(),
+      /** `stderr`, `file` or `both`; `stdout` is accepted but sent to stderr (stdout carries the protocol). @default "stderr" */
+      output: z.enum(['stdout', 'stderr', 'file', 'both']).optional(),
+      /** Audit log path, for output `file` or `both`. */
+      file: z.string().optional(),
+      /** Log allowed frames too. @default false */
+      include_allowed: z.boolean().optional(),
+      /** Log blocked frames. @default true */
+      include_blocked: z.boolean().optional(),
+    })
+    .optional(),
+  /** Findings to ignore. @default [] */
+  suppress: z
+    .array(
+      z.strictObject({
+        /** Rule id or Pipelock pattern name. */
+        rule: z.string().min(1),
+        /** Glob (`*`) over the finding's JSON path or the tool name; omitted = everywhere. */
+        path: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** mcp-guard: the child's environment. */
+  env: z
+    .strictObject({
+      /** Variables passed to the server besides the safe allowlist. @default [] */
+      passthrough: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /** mcp-guard: resource limits. */
+  limits: z
+    .strictObject({
+      /** Largest JSON-RPC frame in bytes. @default 16777216 (16 MiB) */
+      max_frame_bytes: z.number().int().min(1024).optional(),
+    })
+    .optional(),
+});
+
+/** The config as written. */
+export type RawConfig = z.infer<typeof configSchema>;
+
+/**
+ * Pipelock top-level sections that do not apply to an MCP stdio proxy. They are
+ * accepted and reported in one warning.
+ */
+export const PIPELOCK_IGNORED_SECTIONS = new Set([
+  'api_allowlist', 'fetch_proxy', 'forward_proxy', 'request_body_scanning', 'websocket_proxy',
+  'session_profiling', 'adaptive_enforcement', 'mcp_session_binding', 'sentry', 'internal', 'ssrf',
+  'tls_interception', 'tool_chain_detection', 'cross_request_detection', 'scan_api', 'address_protection',
+  'seed_phrase_detection', 'agents', 'rules', 'sandbox', 'reverse_proxy', 'airlock', 'flight_recorder',
+  'dashboard_snapshot', 'mcp_data_class_labels', 'license_key', 'license_file', 'license_require_intermediate',
+  'license_crl_max_age', 'kill_switch', 'metrics_listen', 'git_protection', 'emit', 'domain_blocklist',
+  'tool_chain', 'browser_shield', 'mcp_ws_listener', 'canary_tokens', 'trusted_domains', 'response_cache',
+  'mcp_binary_integrity', 'file_sentry', 'a2a_scanning', 'taint', 'redaction', 'generative_receipts',
+  'mcp_tool_provenance', 'suppress_defaults', 'ask', 'hitl', 'dlp_exemptions', 'mcp_http', 'mcp_proxy',
+  'explain_blocks', 'envelope', 'learn', 'policy', 'cache',
+]);

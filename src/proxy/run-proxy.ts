@@ -1,0 +1,118 @@
+/**
+ * `mcp-guard proxy`: load config, build the scanner chain, spawn the server,
+ * relay until the client's input ends or the server exits, and report the
+ * server's exit status.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { GuardError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import { ScanChain } from '../scan/chain.js';
+import { AuditLog } from '../log/audit.js';
+import { buildChildEnv, parseEnvSpecs } from './env.js';
+import { spawnChild } from './child-process.js';
+import { Relay, type FrameObserver } from './relay.js';
+
+/** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
+export const EARLY_EXIT_MS = 5000;
+
+/** Options of `mcp-guard proxy`. */
+export interface ProxyRunOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly configPath?: string | undefined;
+  readonly name?: string | undefined;
+  /** `--env NAME[=VALUE]` values. */
+  readonly envSpecs: readonly string[];
+  readonly inheritEnv: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: NodeJS.WritableStream;
+  /** Forward these process signals to the child (default: true, uses `process`). */
+  readonly forwardSignals?: boolean;
+  readonly observer?: FrameObserver | undefined;
+}
+
+/** Derive a server name for logs from the command line (no values that look secret). */
+export function deriveServerName(command: string, args: readonly string[]): string {
+  const words = [command, ...args].map((w) => w.split(/[\\/]/).pop() ?? w);
+  const pkg = words.find((w) => /^@?[a-z0-9][\w.-]*(?:\/[\w.-]+)?(?:@[\w.^~-]+)?$/i.test(w) && !/^(?:npx|node|uvx|python3?|-y|--yes)$/.test(w) && !w.startsWith('-'));
+  return (pkg ?? words[0] ?? 'server').replace(/@[\w.^~-]+$/, '').slice(0, 64);
+}
+
+/**
+ * Run the proxy to completion.
+ * @returns the exit status: the child's, or 128 + signal
+ * @throws GuardError `CONFIG_*` / `RULES_INVALID` / `ENV_REFUSED` / `USAGE` before
+ *   anything is spawned, and `SPAWN_FAILED` when the command cannot start
+ */
+export async function runProxy(o: ProxyRunOptions): Promise<number> {
+  const specs = parseEnvSpecs(o.envSpecs);
+  const { config, warnings, source } = loadConfig({ path: o.configPath, env: o.env, cwd: o.cwd });
+  const chain = new ScanChain({ config, env: o.env });
+  const server = o.name ?? deriveServerName(o.command, o.args);
+  let log: AuditLog;
+  try {
+    log = new AuditLog({
+      server,
+      format: config.logging.format,
+      toStderr: config.logging.toStderr,
+      file: config.logging.file,
+      includeAllowed: config.logging.includeAllowed,
+      includeBlocked: config.logging.includeBlocked,
+      stderr: o.stderr === process.stderr ? undefined : o.stderr,
+      secrets: () => chain.secretValues(),
+    });
+  } catch (err) {
+    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+  }
+  for (const w of warnings) log.warn(w);
+  const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
+  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
+  log.info('proxy started', {
+    pid: child.process.pid,
+    config: source.kind === 'file' ? source.path : 'built-in defaults',
+    rules: chain.ruleCount,
+    enforce: config.enforce,
+  });
+
+  const relay = new Relay({
+    clientIn: o.stdin,
+    clientOut: o.stdout,
+    serverIn: child.process.stdin as Writable,
+    serverOut: child.process.stdout as Readable,
+    chain,
+    log,
+    maxFrameBytes: config.maxFrameBytes,
+    onParseError: config.input.onParseError,
+    observer: o.observer,
+  });
+  child.process.stdin?.on('error', () => {
+    // EPIPE when the server has gone; its exit is handled below.
+  });
+
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const forward = (sig: NodeJS.Signals): void => child.signal(sig);
+  if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
+
+  void relay.start().then(() => child.shutdown());
+  const exit = await child.exited;
+  relay.serverExited();
+  if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
+  // Take down any grandchildren left in the server's process group.
+  child.signal('SIGKILL');
+
+  const fields = { code: exit.code, signal: exit.signal, uptime_ms: exit.uptimeMs };
+  if (exit.status !== 0 && exit.uptimeMs < EARLY_EXIT_MS && childEnv.withheld.length > 0 && !o.inheritEnv) {
+    log.warn(
+      `server exited with status ${exit.status} shortly after start. If it needs environment variables, pass them with --env NAME or env.passthrough. Withheld: ${childEnv.withheld.join(', ')}`,
+      fields,
+    );
+  } else {
+    log.info('server exited', fields);
+  }
+  log.flush();
+  o.stdin.pause();
+  return exit.status;
+}

@@ -1,0 +1,183 @@
+/**
+ * The synchronous scanner chain and the policy that turns findings into a
+ * verdict. Order: argument DLP, tool policy, response injection, tool
+ * poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
+ */
+import type { GuardConfig, UserPattern } from '../config/normalize.js';
+import { compileRule, loadRulePacks, type CompiledRule, type RuleSpec } from './rule-pack.js';
+import { RuleMatcher } from './matcher.js';
+import { DlpScanner } from './dlp-scanner.js';
+import { EnvSecrets } from './env-secrets.js';
+import { InjectionScanner } from './injection-scanner.js';
+import { PoisoningScanner } from './poisoning-scanner.js';
+import { DriftScanner } from './drift.js';
+import { ToolPolicy } from './tool-policy.js';
+import type { Action, Category, Finding, ScanInput, Scanner } from './types.js';
+import type { ValidatorName } from './validators.js';
+
+/** What happens to one frame. */
+export interface Verdict {
+  /**
+   * `allow`: forward unchanged. `warn`: forward unchanged, log findings.
+   * `block`: do not forward; answer or drop. `filter`: forward a `tools/list`
+   * result with the tools in `removeTools` taken out.
+   */
+  readonly action: 'allow' | 'warn' | 'block' | 'filter';
+  readonly findings: readonly Finding[];
+  /** For `filter`: indices into `result.tools` to remove. */
+  readonly removeTools: readonly number[];
+}
+
+/** Rules and options a chain is built from. */
+export interface ChainOptions {
+  readonly config: GuardConfig;
+  /** Built-in rules; defaults to `loadRulePacks()`. */
+  readonly rules?: readonly CompiledRule[];
+  /** Environment for the env-secret check; defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
+  // Pipelock matches its patterns case-insensitively.
+  const spec: RuleSpec = {
+    id: p.name,
+    category,
+    severity: p.severity,
+    description: p.name,
+    regex: `(?i)${p.regex}`,
+    examples: { match: [''], no_match: [''] },
+    ...(p.validator !== undefined ? { validator: p.validator as ValidatorName } : {}),
+  };
+  return compileRule(spec, 'config');
+}
+
+/** Simple glob: `*` matches any run of characters. */
+export function globMatch(glob: string, text: string): boolean {
+  const re = new RegExp(`^${glob.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(text);
+}
+
+/**
+ * The chain for one proxy session (it holds drift state).
+ * @throws GuardError `RULES_INVALID` when a rule pack or user pattern cannot be compiled
+ */
+export class ScanChain {
+  readonly #config: GuardConfig;
+  readonly #scanners: Scanner[] = [];
+  readonly #policy: ToolPolicy | undefined;
+  readonly #envSecrets: EnvSecrets | undefined;
+  /** Count of compiled rules (built-in and user), for logs and `assess`. */
+  readonly ruleCount: number;
+
+  constructor(options: ChainOptions) {
+    const { config } = options;
+    this.#config = config;
+    const builtin = options.rules ?? loadRulePacks();
+    const dlp = [
+      ...(config.dlp.includeDefaults ? builtin.filter((r) => r.category === 'dlp') : []),
+      ...config.dlp.patterns.map((p) => userRule(p, 'dlp')),
+    ];
+    const injection = [
+      ...(config.injection.includeDefaults ? builtin.filter((r) => r.category === 'injection') : []),
+      ...config.injection.patterns.map((p) => userRule(p, 'injection')),
+    ];
+    const poisoning = builtin.filter((r) => r.category === 'tool-poisoning');
+    this.ruleCount = dlp.length + injection.length + poisoning.length;
+    if (config.dlp.scanEnv) this.#envSecrets = new EnvSecrets(options.env ?? process.env);
+    if (config.dlp.enabled && dlp.length > 0) {
+      this.#scanners.push(new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {}));
+    }
+    if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
+    if (config.injection.enabled && injection.length > 0) this.#scanners.push(new InjectionScanner(new RuleMatcher(injection)));
+    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
+    if (config.drift.enabled) this.#scanners.push(new DriftScanner());
+  }
+
+  /** Secret values harvested from the environment, for masking free-form log text. */
+  secretValues(): string[] {
+    return this.#envSecrets?.values() ?? [];
+  }
+
+  /** Run every scanner on one frame and decide. Scanner exceptions propagate (the relay fails closed). */
+  evaluate(input: ScanInput): Verdict {
+    const raw: Finding[] = [];
+    for (const s of this.#scanners) raw.push(...s.scan(input));
+    if (this.#policy) raw.push(...this.#policy.scan(input));
+    const tool = toolOf(input);
+    const findings = sortFindings(dedupe(this.#suppress(raw, tool)));
+    return this.#decide(input, findings);
+  }
+
+  /** The configured action for a finding, before audit-mode downgrade. */
+  actionFor(f: Finding): Action {
+    const map: Record<Category, Action> = {
+      dlp: this.#config.dlp.action,
+      injection: this.#config.injection.action,
+      'tool-poisoning': this.#config.poisoning.action,
+      drift: this.#config.drift.action,
+      policy: this.#policy?.actions.get(f.rule) ?? 'warn',
+      protocol: 'block',
+    };
+    const a = map[f.category];
+    // Redaction is not implemented yet: fail closed.
+    return a === 'redact' ? 'block' : a;
+  }
+
+  #suppress(findings: Finding[], tool: string | undefined): Finding[] {
+    const rules = this.#config.suppress;
+    if (rules.length === 0) return findings;
+    return findings.filter(
+      (f) =>
+        !rules.some(
+          (s) => s.rule === f.rule && (s.path === undefined || globMatch(s.path, f.path) || (tool !== undefined && globMatch(s.path, tool))),
+        ),
+    );
+  }
+
+  #decide(input: ScanInput, findings: Finding[]): Verdict {
+    if (findings.length === 0) return { action: 'allow', findings, removeTools: [] };
+    const blocking = findings.filter((f) => this.actionFor(f) === 'block');
+    if (!this.#config.enforce || blocking.length === 0) return { action: 'warn', findings, removeTools: [] };
+    if (input.context?.method === 'tools/list') {
+      const remove = new Set<number>();
+      let whole = false;
+      for (const f of blocking) {
+        const m = /^result\.tools\[(\d+)\]/.exec(f.path);
+        if (m && (f.category === 'tool-poisoning' || f.category === 'drift')) remove.add(Number(m[1]));
+        else whole = true;
+      }
+      if (!whole) return { action: 'filter', findings, removeTools: [...remove].sort((a, b) => a - b) };
+    }
+    return { action: 'block', findings, removeTools: [] };
+  }
+}
+
+function toolOf(input: ScanInput): string | undefined {
+  if (input.context?.tool !== undefined) return input.context.tool;
+  const p = input.message.params;
+  if (input.message.method === 'tools/call' && p !== null && typeof p === 'object' && !Array.isArray(p)) {
+    const n = p['name'];
+    return typeof n === 'string' ? n : undefined;
+  }
+  return undefined;
+}
+
+/** Drop repeated findings with the same rule and path (the first, least-transformed one is kept). */
+export function dedupe(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.rule}\0${f.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const SEVERITY_ORDER = { critical: 0, high: 1, medium: 2, low: 3 } as const;
+
+/** Most severe first, then by path and rule. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.path.localeCompare(b.path) || a.rule.localeCompare(b.rule),
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * Argument DLP: scans every string leaf and every key of a client request's
+ * `params` (for `tools/call`, that includes `params.arguments`) for credentials,
+ * in raw form and in every decoded view (base64, hex, URL-encoding, …).
+ */
+import { collectStrings } from './json-walk.js';
+import type { RuleMatcher } from './matcher.js';
+import { decodeAll } from './decoders.js';
+import type { EnvSecrets } from './env-secrets.js';
+import type { Finding, ScanInput, Scanner } from './types.js';
+
+/** Options for {@link DlpScanner}. */
+export interface DlpScannerOptions {
+  /** Decode encoded runs and rescan (default true). */
+  readonly decode?: boolean;
+  /** High-entropy values from the proxy's own environment (see env-secrets.ts). */
+  readonly envSecrets?: EnvSecrets;
+}
+
+/** Scans client → server requests and notifications. */
+export class DlpScanner implements Scanner {
+  readonly name = 'dlp' as const;
+  readonly #matcher: RuleMatcher;
+  readonly #decode: boolean;
+  readonly #envSecrets: EnvSecrets | undefined;
+
+  constructor(matcher: RuleMatcher, options: DlpScannerOptions = {}) {
+    this.#matcher = matcher;
+    this.#decode = options.decode ?? true;
+    this.#envSecrets = options.envSecrets;
+  }
+
+  scan(input: ScanInput): Finding[] {
+    const { message } = input;
+    if (input.direction !== 'client-to-server' || message.method === undefined) return [];
+    if (message.params === undefined) return [];
+    return this.scanValue(message.params, 'params');
+  }
+
+  /** Scan any JSON value; findings carry paths below `basePath`. */
+  scanValue(value: unknown, basePath: string): Finding[] {
+    const findings: Finding[] = [];
+    for (const leaf of collectStrings(value, basePath)) {
+      this.scanText(leaf.value, leaf.path, findings);
+    }
+    return findings;
+  }
+
+  /** Scan one string (raw, then decoded views) and append findings. */
+  scanText(text: string, path: string, findings: Finding[]): void {
+    if (text.length < 8) return;
+    const hits = this.#matcher.match(text);
+    for (const h of hits) {
+      findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, masked: h.masked, ...(h.transform ? { transform: h.transform } : {}) });
+    }
+    this.#envSecrets?.scan(text, path, undefined, findings);
+    if (!this.#decode) return;
+    for (const d of decodeAll(text)) {
+      for (const h of this.#matcher.match(d.text)) {
+        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
+      }
+      this.#envSecrets?.scan(d.text, path, d.transform, findings);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Text variants for evasion-resistant matching. Each rule names the variants
+ * it needs; {@link TextVariants} builds each one lazily, at most once per text.
+ *
+ * - `raw`: the text as received.
+ * - `normalized`: C0/C1 controls, zero-width, bidi and variation selectors removed;
+ *   Unicode tag characters (U+E0020–E007E, "ASCII smuggling") decoded to ASCII;
+ *   NFKC (UAX #15); combining marks dropped; confusables mapped to ASCII with the
+ *   Unicode confusables table (UTS #39 `confusables.txt`, via the `unhomoglyph` package).
+ * - `leet`: `normalized` with leetspeak digits and symbols folded to letters.
+ * - `compact`: `normalized` with all whitespace, `-`, `_` and `.` removed, for
+ *   rules that must survive spaced-out spelling (`i g n o r e`).
+ */
+import { createRequire } from 'node:module';
+
+/** Variant names usable in a rule's `variants` field. */
+export const VARIANT_NAMES = ['raw', 'normalized', 'leet', 'compact'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+const require = createRequire(import.meta.url);
+const CONFUSABLES = require('unhomoglyph/data.json') as Record<string, string>;
+
+/** Non-ASCII code point → ASCII replacement, derived from the confusables table. */
+const TO_ASCII: Map<number, string> = (() => {
+  const map = new Map<number, string>();
+  for (const [from, to] of Object.entries(CONFUSABLES)) {
+    const cp = from.codePointAt(0);
+    if (cp === undefined || cp < 0x80 || [...from].length !== 1) continue;
+    if (!/^[\x20-\x7e]+$/.test(to)) continue;
+    let target = to;
+    // The skeleton folds I/l/1 together; prefer `i` where the lower-case form is an i.
+    if (target === 'l' && CONFUSABLES[from.toLowerCase()] === 'i') target = 'i';
+    map.set(cp, target);
+  }
+  return map;
+})();
+
+// Characters removed outright: C0/C1 controls (except tab, LF, CR), soft hyphen,
+// zero-width and joiners, bidi embeddings/isolates/marks, word joiner and invisible
+// operators, BOM, variation selectors, and Mongolian vowel separator.
+const INVISIBLE =
+  // eslint-disable-next-line no-control-regex
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]|\udb40[\udc00-\udc1f\udc7f-\uddef]/g;
+// Unicode tag characters U+E0020–E007E mirror printable ASCII.
+const TAG_CHAR = /\udb40([\udc20-\udc7e])/g;
+const COMBINING = /\p{M}+/gu;
+// Anything that could need work; pure printable ASCII (plus tab/newline) skips normalisation.
+const NEEDS_WORK = /[^\x09\x0a\x0d\x20-\x7e]/;
+
+const LEET: Record<string, string> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '8': 'b',
+  '9': 'g',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+  '|': 'l',
+  '+': 't',
+};
+const LEET_RE = /[01345789@$!|+]/g;
+
+/**
+ * Normalise text for matching (see the module comment). Pure printable ASCII is
+ * returned unchanged without allocation.
+ */
+export function normalizeText(text: string): string {
+  if (!NEEDS_WORK.test(text)) return text;
+  let out = text.replace(TAG_CHAR, (_m, low: string) => String.fromCharCode(low.charCodeAt(0) - 0xdc00));
+  out = out.replace(INVISIBLE, '');
+  out = out.normalize('NFKC');
+  if (!NEEDS_WORK.test(out)) return out;
+  out = out.normalize('NFD').replace(COMBINING, '');
+  let mapped = '';
+  for (const ch of out) {
+    const cp = ch.codePointAt(0) as number;
+    mapped += cp < 0x80 ? ch : (TO_ASCII.get(cp) ?? ch);
+  }
+  return mapped.normalize('NFC');
+}
+
+/** Fold leetspeak in already-normalised text. */
+export function foldLeet(text: string): string {
+  return text.replace(LEET_RE, (ch) => LEET[ch] ?? ch);
+}
+
+/** Remove whitespace and common separators from already-normalised text. */
+export function compactText(text: string): string {
+  return text.replace(/[\s\-_.]+/g, '');
+}
+
+/**
+ * Lazily computed variants of one text. `transform` names what changed the text,
+ * or is undefined when the variant equals the raw text (so no finding claims a
+ * transform that did nothing).
+ */
+export class TextVariants {
+  readonly raw: string;
+  #normalized: string | undefined;
+  #leet: string | undefined;
+  #compact: string | undefined;
+
+  constructor(raw: string) {
+    this.raw = raw;
+  }
+
+  get(name: VariantName): string {
+    switch (name) {
+      case 'raw':
+        return this.raw;
+      case 'normalized':
+        return (this.#normalized ??= normalizeText(this.raw));
+      case 'leet':
+        return (this.#leet ??= foldLeet(this.get('normalized')));
+      case 'compact':
+        return (this.#compact ??= compactText(this.get('normalized')));
+    }
+  }
+
+  /** The transform label for a finding made on `name`, or undefined if it equals raw. */
+  transform(name: VariantName): string | undefined {
+    if (name === 'raw') return undefined;
+    const text = this.get(name);
+    if (text === this.raw) return undefined;
+    if (name === 'normalized') return 'normalized';
+    return name;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Extracts the model-visible text of a JSON-RPC response as one concatenated
+ * string with a segment map, so a phrase split across content blocks is still
+ * matched and each hit can be traced back to its field.
+ *
+ * Shapes: MCP spec 2025-06-18, Server features § Tools, "Tool Result":
+ * `content[]` of `text`, `resource` (embedded, `resource.text`), `resource_link`
+ * (name, description), plus `structuredContent`.
+ */
+import { collectStrings, joinPath } from './json-walk.js';
+import type { JsonRpcMessage } from './types.js';
+
+/** A field's place inside the concatenated text. */
+export interface Segment {
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Concatenated text plus its segment map. */
+export interface ExtractedText {
+  readonly text: string;
+  readonly segments: readonly Segment[];
+}
+
+/** Builds the concatenation; fields are joined with `\n`. */
+export class TextCollector {
+  #parts: string[] = [];
+  #segments: Segment[] = [];
+  #length = 0;
+
+  add(path: string, value: string): void {
+    if (value.length === 0) return;
+    if (this.#parts.length > 0) {
+      this.#parts.push('\n');
+      this.#length += 1;
+    }
+    this.#segments.push({ path, start: this.#length, end: this.#length + value.length });
+    this.#parts.push(value);
+    this.#length += value.length;
+  }
+
+  done(): ExtractedText {
+    return { text: this.#parts.join(''), segments: this.#segments };
+  }
+}
+
+/** The path of the segment holding offset `at` (first segment when none). */
+export function pathAt(extracted: ExtractedText, at: number): string {
+  for (const s of extracted.segments) if (at < s.end) return s.path;
+  return extracted.segments[extracted.segments.length - 1]?.path ?? '';
+}
+
+function addContentBlocks(c: TextCollector, content: unknown, base: string): void {
+  if (!Array.isArray(content)) return;
+  content.forEach((block: unknown, i) => {
+    if (block === null || typeof block !== 'object') return;
+    const b = block as Record<string, unknown>;
+    const p = joinPath(base, i);
+    if (typeof b['text'] === 'string') c.add(joinPath(p, 'text'), b['text']);
+    const res = b['resource'];
+    if (res !== null && typeof res === 'object') {
+      const r = res as Record<string, unknown>;
+      if (typeof r['text'] === 'string') c.add(joinPath(joinPath(p, 'resource'), 'text'), r['text']);
+    }
+    for (const k of ['name', 'title', 'description'] as const) {
+      if (b['type'] === 'resource_link' && typeof b[k] === 'string') c.add(joinPath(p, k), b[k]);
+    }
+  });
+}
+
+/**
+ * Model-visible text of a response: `result.content[]` blocks, every string in
+ * `result.structuredContent`, and `error.message` (plus string `error.data`).
+ */
+export function extractResponseText(message: JsonRpcMessage): ExtractedText {
+  const c = new TextCollector();
+  const result = message.result;
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    addContentBlocks(c, result['content'], 'result.content');
+    if (result['structuredContent'] !== undefined) {
+      for (const leaf of collectStrings(result['structuredContent'], 'result.structuredContent')) {
+        if (!leaf.isKey) c.add(leaf.path, leaf.value);
+      }
+    }
+  }
+  const err = message.error;
+  if (err !== undefined && err !== null && typeof err === 'object') {
+    if (typeof err.message === 'string') c.add('error.message', err.message);
+    if (typeof err.data === 'string') c.add('error.data', err.data);
+  }
+  return c.done();
+}

@@ -1,0 +1,69 @@
+/**
+ * Shared shapes of the scanner chain. Scanners see typed frames and return
+ * findings; they never touch a stream.
+ */
+
+/** Which way a frame travels. */
+export type Direction = 'client-to-server' | 'server-to-client';
+
+/** Finding categories, as shown to clients in `error.data.findings[].category`. */
+export type Category = 'dlp' | 'injection' | 'tool-poisoning' | 'drift' | 'protocol' | 'policy';
+
+/** Rule severities, lowest first (Pipelock's scale). */
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** What the policy does with a frame that has findings. */
+export type Action = 'block' | 'warn' | 'redact';
+
+/**
+ * One detection. `path` is the JSON path of the field inside the JSON-RPC
+ * message, e.g. `params.arguments.token` or `result.tools[2].description`.
+ * Findings never carry the matched text; `masked` is a masked preview safe to log.
+ */
+export interface Finding {
+  readonly rule: string;
+  readonly category: Category;
+  readonly severity: Severity;
+  readonly path: string;
+  /** The transform that exposed the match (`base64`, `confusables`, …); absent for raw text. */
+  readonly transform?: string;
+  /** A masked preview of the matched text, e.g. `ghp_…(40 chars)`; safe for logs. */
+  readonly masked?: string;
+}
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A parsed JSON-RPC 2.0 message (request, notification or response), loosely typed. */
+export interface JsonRpcMessage {
+  readonly jsonrpc?: unknown;
+  readonly id?: string | number | null;
+  readonly method?: string;
+  readonly params?: Json;
+  readonly result?: Json;
+  readonly error?: { code?: unknown; message?: unknown; data?: Json };
+  readonly [key: string]: unknown;
+}
+
+/** The request a response answers, matched by id. */
+export interface RequestContext {
+  /** The request's method, e.g. `tools/call`. */
+  readonly method: string;
+  /** For `tools/call`: `params.name`. */
+  readonly tool?: string;
+}
+
+/** Input to one scanner. */
+export interface ScanInput {
+  readonly direction: Direction;
+  readonly message: JsonRpcMessage;
+  /** Set for responses: the request they answer. */
+  readonly context?: RequestContext;
+}
+
+/** A scanner in the synchronous chain. */
+export interface Scanner {
+  /** Config section name this scanner's action comes from. */
+  readonly name: 'dlp' | 'injection' | 'tool-poisoning' | 'drift';
+  scan(input: ScanInput): Finding[];
+}
