@@ -82,9 +82,9 @@ export class LineFramer {
   }
 
   /**
-   * End of input. A trailing partial line is reported as a line only if it is
-   * non-empty; callers decide whether to accept it (MCP requires the `\n`).
-   * @returns the unterminated remainder's size in bytes (0 when none)
+   * End of input. A trailing unterminated line is discarded, never emitted:
+   * MCP frames end with `\n`, and a cut-off frame must not be forwarded.
+   * @returns the discarded remainder's size in bytes (0 when none)
    */
   end(): number {
     const size = this.#discarding ? this.#discardSize : this.#pending;

@@ -1,0 +1,77 @@
+/** Shared test helpers: run the built CLI with the SDK's real Client in front of it. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(ROOT, 'bin', 'mcp-guard.js');
+export const EVERYTHING = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
+export const EVIL = join(ROOT, 'test', 'fixtures', 'evil-server.js');
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mcp-guard-test-'));
+}
+
+/** A connected SDK Client talking through `mcp-guard proxy` to `server`. */
+export interface Proxied {
+  readonly client: Client;
+  /** Everything the proxy (and the server) wrote on stderr so far. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Start `mcp-guard proxy [proxyArgs] -- node <serverArgs>` and connect a real SDK Client.
+ * @param env environment for the proxy process (merged over PATH and HOME)
+ */
+export async function connectProxied(serverArgs: string[], proxyArgs: string[] = [], env: Record<string, string> = {}): Promise<Proxied> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'proxy', ...proxyArgs, '--', process.execPath, ...serverArgs],
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', ...env },
+    stderr: 'pipe',
+    cwd: ROOT,
+  });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const client = new Client({ name: 'mcp-guard-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => err, close: () => client.close() };
+}
+
+/** Result of running the CLI to completion with raw stdin lines. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run the built CLI with `args`, feeding `input` on stdin, and collect its output. */
+export function runCli(args: string[], input = '', env: Record<string, string> = {}, options: { keepOpenMs?: number } = {}): Promise<CliResult> {
+  return new Promise((ok) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('close', (code) => ok({ code, stdout, stderr }));
+    child.stdin.write(input);
+    if (options.keepOpenMs === undefined) child.stdin.end();
+    else setTimeout(() => child.stdin.end(), options.keepOpenMs);
+  });
+}
+
+/** Parse newline-delimited JSON output. */
+export function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
