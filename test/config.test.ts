@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverConfig, loadConfig, parseConfigText } from '../src/config/load.js';
 import { GuardError } from '../src/errors.js';
-import { runCli, tempDir } from './helpers.js';
+import { ROOT, runCli, tempDir } from './helpers.js';
 
 function problems(text: string): string[] {
   try {
@@ -26,6 +26,13 @@ describe('config', () => {
     expect(config.poisoning.action).toBe('block');
     expect(config.drift).toMatchObject({ enabled: true, action: 'block' });
     expect(config.maxFrameBytes).toBe(16 * 1024 * 1024);
+  });
+
+  it('pipelock.example.yaml is valid and states exactly the built-in defaults', () => {
+    const dir = tempDir();
+    const example = loadConfig({ path: join(ROOT, 'pipelock.example.yaml'), env: {}, cwd: dir });
+    expect(example.warnings).toEqual([]);
+    expect(example.config).toEqual(loadConfig({ env: { HOME: dir }, cwd: dir }).config);
   });
 
   it('discovers -c, then $MCP_GUARD_CONFIG, then ./mcp-guard.yaml, then XDG', () => {

@@ -1,7 +1,9 @@
+import type { Readable, Writable } from 'node:stream';
+
 /** The streams and environment a CLI run uses; injected so tests can run `run()` in-process. */
 export interface CliIO {
-  readonly stdin: NodeJS.ReadableStream & import('node:stream').Readable;
-  readonly stdout: NodeJS.WritableStream & import('node:stream').Writable;
+  readonly stdin: Readable;
+  readonly stdout: Writable;
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;

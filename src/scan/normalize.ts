@@ -39,12 +39,14 @@ const TO_ASCII: Map<number, string> = (() => {
 // zero-width and joiners, bidi embeddings/isolates/marks, word joiner and invisible
 // operators, BOM, variation selectors, and Mongolian vowel separator.
 const INVISIBLE =
-  // eslint-disable-next-line no-control-regex
+  // Combining characters in the class are intended: each is removed on its own.
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class
   /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]|\udb40[\udc00-\udc1f\udc7f-\uddef]/g;
 // Unicode tag characters U+E0020–E007E mirror printable ASCII.
 const TAG_CHAR = /\udb40([\udc20-\udc7e])/g;
 const COMBINING = /\p{M}+/gu;
 // Anything that could need work; pure printable ASCII (plus tab/newline) skips normalisation.
+// eslint-disable-next-line no-control-regex
 const NEEDS_WORK = /[^\x09\x0a\x0d\x20-\x7e]/;
 
 const LEET: Record<string, string> = {
