@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { registerProxyCommand } from './proxy-command.js';
+import { registerScanCommand } from './scan-command.js';
 import { processIO, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by the release process. */
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       writeErr: (s) => io.stderr.write(s),
     });
   registerProxyCommand(program, io, setExit);
+  registerScanCommand(program, io, setExit);
   return program;
 }
 

@@ -1,6 +1,7 @@
 /** `mcp-guard proxy [options] -- COMMAND [ARGS...]`. */
 import type { Command } from 'commander';
 import { runProxy } from '../proxy/run-proxy.js';
+import { Recorder } from '../proxy/transcript.js';
 import type { CliIO } from './io.js';
 
 const EXAMPLES = `
@@ -30,11 +31,14 @@ export function registerProxyCommand(program: Command, io: CliIO, setExit: (code
     .option('--name <name>', 'server name for logs (default: derived from the command)')
     .option('--env <NAME[=VALUE]>', 'pass an environment variable to the server (repeatable)', collect, [])
     .option('--inherit-env', 'pass the whole environment to the server (not recommended)', false)
+    .option('--record <file>', 'record every frame to FILE (JSON Lines, mode 0600) for `mcp-guard scan`; recordings hold raw traffic, secrets included')
     .passThroughOptions()
     .addHelpText('after', EXAMPLES)
-    .action(async (command: string[], opts: { config?: string; name?: string; env: string[]; inheritEnv: boolean }) => {
+    .action(async (command: string[], opts: { config?: string; name?: string; env: string[]; inheritEnv: boolean; record?: string }) => {
       const [cmd, ...args] = command;
+      const recorder = opts.record !== undefined ? new Recorder(opts.record) : undefined;
       const code = await runProxy({
+        observer: recorder ? (from, message) => recorder.record(from, message) : undefined,
         command: cmd as string,
         args,
         configPath: opts.config,
@@ -47,6 +51,7 @@ export function registerProxyCommand(program: Command, io: CliIO, setExit: (code
         stdout: io.stdout,
         stderr: io.stderr,
       });
+      recorder?.close();
       setExit(code);
     });
 }

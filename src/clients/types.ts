@@ -68,3 +68,36 @@ export interface ClientDef {
   /** Every file the agent may read, existing or not, most general first. */
   locations(ctx: PathContext): ConfigLocation[];
 }
+
+/** One server entry located in a config file's text. */
+export interface EntryRef {
+  readonly container: ServerContainer;
+  readonly name: string;
+  /** The parsed entry (non-object entries are not listed). */
+  readonly value: Record<string, unknown>;
+  /** UTF-16 span of the entry's own text: the JSON object, or the TOML table from its header to its last key. */
+  readonly offset: number;
+  readonly length: number;
+  /** Set when the entry cannot be edited in place, with the reason (e.g. a TOML inline table). */
+  readonly readOnly?: string;
+}
+
+/**
+ * Reading and in-place editing of one config format. Every edit works on text
+ * and touches only the bytes it must, so comments and formatting survive.
+ */
+export interface EntryEditor {
+  /**
+   * Parse a whole file.
+   * @throws GuardError `INPUT_INVALID` naming the file and the line of each syntax error
+   */
+  parse(text: string, file: string): unknown;
+  /** The object entries of each container that exists in `text` (parsed as `data`). */
+  entries(text: string, data: unknown, containers: readonly ServerContainer[]): EntryRef[];
+  /**
+   * Set an entry's `command` and `args` (`args` undefined removes the key).
+   * @returns the new text
+   * @throws GuardError `INPUT_INVALID` when the entry cannot be found or edited
+   */
+  setCommand(text: string, container: ServerContainer, name: string, command: string, args: readonly string[] | undefined): string;
+}

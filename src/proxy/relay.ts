@@ -8,15 +8,13 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { LineFramer, lineToWire, type OversizedLine, type RawLine } from './framer.js';
-import {
-  BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED,
-  blockMessage, classify, errorLine, idKey, publicFindings, sniffId, type JsonRpcId,
-} from './jsonrpc.js';
-import type { ScanChain, Verdict } from '../scan/chain.js';
+import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
+import { GuardSession } from './session.js';
+import type { ScanChain } from '../scan/chain.js';
 import type { AuditLog } from '../log/audit.js';
-import type { Direction, Finding, JsonRpcMessage, RequestContext } from '../scan/types.js';
+import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
 
-/** Called for every frame seen, before a decision (for `--record`). */
+/** Called for every parsed frame, before a decision (for `--record`). */
 export type FrameObserver = (from: 'client' | 'server', message: unknown) => void;
 
 /** Relay wiring. */
@@ -38,25 +36,23 @@ export interface RelayOptions {
   readonly observer?: FrameObserver | undefined;
 }
 
-interface Pending extends RequestContext {
-  readonly id: JsonRpcId;
-}
-
 const EMPTY = /^\s*$/;
 
 /** A running relay. */
 export class Relay {
   readonly #o: RelayOptions;
-  readonly #pending = new Map<string, Pending>();
+  readonly #session: GuardSession;
   #serverGone = false;
 
   constructor(options: RelayOptions) {
     this.#o = options;
+    this.#session = new GuardSession(options.chain);
+    this.#session.onInternalError = (err) => options.log.error(`scanner failed, frame blocked: ${err.message}`);
   }
 
   /** Number of client requests awaiting a server response. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#session.pending.size;
   }
 
   /**
@@ -89,10 +85,9 @@ export class Relay {
    */
   serverExited(): void {
     this.#serverGone = true;
-    for (const p of this.#pending.values()) {
+    for (const p of this.#session.drainPending()) {
       this.#toClient(errorLine(p.id, SERVER_EXITED, 'mcp-guard: server exited'));
     }
-    this.#pending.clear();
   }
 
   #write(dest: Writable, source: Readable, data: Buffer): void {
@@ -112,20 +107,6 @@ export class Relay {
     this.#write(this.#o.serverIn, this.#o.clientIn, data);
   }
 
-  /** Run the chain; an exception blocks the frame (fail closed). */
-  #evaluate(direction: Direction, message: JsonRpcMessage, context: RequestContext | undefined): [Verdict, number] {
-    const t0 = process.hrtime.bigint();
-    let verdict: Verdict;
-    try {
-      verdict = this.#o.chain.evaluate({ direction, message, ...(context ? { context } : {}) });
-    } catch (err) {
-      this.#o.log.error(`scanner failed, frame blocked: ${(err as Error).message}`);
-      const f: Finding = { rule: 'internal-error', category: 'protocol', severity: 'high', path: '' };
-      verdict = { action: 'block', findings: [f], removeTools: [] };
-    }
-    return [verdict, Number(process.hrtime.bigint() - t0) / 1000];
-  }
-
   #fromClient(line: RawLine): void {
     if (EMPTY.test(line.text)) return;
     let value: unknown;
@@ -141,36 +122,32 @@ export class Relay {
       return;
     }
     this.#o.observer?.('client', value);
-    const kind = classify(value);
-    if (kind === 'invalid') {
+    const d = this.#session.fromClient(value);
+    if (d.kind === 'invalid') {
       const batch = Array.isArray(value);
-      const id = !batch && value !== null && typeof value === 'object' ? ((value as JsonRpcMessage).id ?? null) : null;
+      const rawId = !batch && value !== null && typeof value === 'object' ? (value as JsonRpcMessage).id : null;
+      const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null;
       this.#o.log.warn(`client sent an invalid JSON-RPC ${batch ? 'batch (arrays are not supported by MCP)' : 'message'}; answered -32600`);
-      this.#toClient(errorLine(typeof id === 'object' ? null : id, INVALID_REQUEST, batch ? 'mcp-guard: invalid request: JSON-RPC batches are not supported' : 'mcp-guard: invalid request'));
+      this.#toClient(errorLine(id, INVALID_REQUEST, batch ? 'mcp-guard: invalid request: JSON-RPC batches are not supported' : 'mcp-guard: invalid request'));
       return;
     }
     const msg = value as JsonRpcMessage;
-    const [verdict, us] = this.#evaluate('client-to-server', msg, undefined);
-    const tool = toolName(msg);
-    const event = { direction: 'client-to-server' as const, method: msg.method, id: msg.id, tool, findings: verdict.findings, scanUs: us };
-    if (verdict.action === 'block' || verdict.action === 'filter') {
-      if (kind === 'request') {
+    const event = { direction: 'client-to-server' as const, method: msg.method, id: msg.id, tool: d.tool, findings: d.verdict.findings, scanUs: d.scanUs };
+    if (d.verdict.action === 'block' || d.verdict.action === 'filter') {
+      if (d.kind === 'request') {
         this.#o.log.decision({ ...event, action: 'block' });
-        const what = `${msg.method ?? 'request'} request${tool ? ` to tool "${tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }));
+        const what = `${msg.method ?? 'request'} request${d.tool ? ` to tool "${d.tool}"` : ''}`;
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }));
       } else {
         this.#o.log.decision({ ...event, action: 'drop' });
       }
       return;
     }
-    this.#o.log.decision({ ...event, action: verdict.action });
-    if (kind === 'request') {
-      if (this.#serverGone) {
-        this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited'));
-        return;
-      }
-      const id = msg.id as JsonRpcId;
-      this.#pending.set(idKey(id), { id, method: msg.method as string, ...(tool !== undefined ? { tool } : {}) });
+    this.#o.log.decision({ ...event, action: d.verdict.action });
+    if (d.kind === 'request' && this.#serverGone) {
+      this.#session.forget(msg.id ?? null);
+      this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited'));
+      return;
     }
     this.#toServer(lineToWire(line));
   }
@@ -185,31 +162,25 @@ export class Relay {
       return;
     }
     this.#o.observer?.('server', value);
-    const kind = classify(value);
-    if (kind === 'invalid') {
+    const d = this.#session.fromServer(value);
+    if (d.kind === 'invalid') {
       this.#o.log.warn('server sent an invalid JSON-RPC message; not forwarded', { direction: 'server-to-client' });
       return;
     }
     const msg = value as JsonRpcMessage;
-    let context: Pending | undefined;
-    if (kind === 'response' && (typeof msg.id === 'string' || typeof msg.id === 'number')) {
-      const key = idKey(msg.id);
-      context = this.#pending.get(key);
-      this.#pending.delete(key);
-    }
-    const [verdict, us] = this.#evaluate('server-to-client', msg, context);
+    const { verdict, context } = d;
     const event = {
       direction: 'server-to-client' as const,
       method: msg.method ?? context?.method,
       id: msg.id,
-      tool: context?.tool,
+      tool: d.tool,
       findings: verdict.findings,
-      scanUs: us,
+      scanUs: d.scanUs,
     };
-    this.#o.log.decision({ ...event, action: kind !== 'response' && verdict.action === 'block' ? 'drop' : verdict.action });
+    this.#o.log.decision({ ...event, action: d.kind !== 'response' && verdict.action === 'block' ? 'drop' : verdict.action });
     if (verdict.action === 'block') {
-      if (kind === 'response') {
-        const what = `${context?.method ?? 'the'} response${context?.tool ? ` from tool "${context.tool}"` : ''}`;
+      if (d.kind === 'response') {
+        const what = `${context?.method ?? 'the'} response${d.tool ? ` from tool "${d.tool}"` : ''}`;
         this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }));
       }
       return;
@@ -228,18 +199,9 @@ export class Relay {
     this.#o.log.decision({ direction, id, action: 'block', findings: [finding], scanUs: 0, reason });
     const message = `mcp-guard: blocked ${direction === 'client-to-server' ? 'request' : 'response'}: ${reason}`;
     if (id === undefined) return;
-    if (direction === 'server-to-client') {
-      if (id === null || !this.#pending.delete(idKey(id))) return;
-    }
+    if (direction === 'server-to-client' && !this.#session.forget(id)) return;
     this.#toClient(errorLine(id, BLOCKED, message, { findings: publicFindings([finding]) }));
   }
-}
-
-function toolName(msg: JsonRpcMessage): string | undefined {
-  if (msg.method !== 'tools/call') return undefined;
-  const p = msg.params;
-  if (p === null || typeof p !== 'object' || Array.isArray(p)) return undefined;
-  return typeof p['name'] === 'string' ? p['name'] : undefined;
 }
 
 /** Re-serialise a `tools/list` response without the removed tools. */

@@ -1,0 +1,87 @@
+/**
+ * Recorded traffic: JSON Lines, one record per frame, `{"from":"client"|"server","message":<JSON-RPC>}`.
+ * Written by `mcp-guard proxy --record FILE` (mode 0600: recordings contain raw
+ * traffic, secrets included) and replayed by `mcp-guard scan` through the same
+ * stateful chain as the live proxy.
+ */
+import { closeSync, chmodSync, openSync, writeSync } from 'node:fs';
+import { GuardError } from '../errors.js';
+import { publicFindings } from './jsonrpc.js';
+import { GuardSession } from './session.js';
+import type { ScanChain } from '../scan/chain.js';
+
+/** One transcript record. */
+export interface TranscriptRecord {
+  readonly from: 'client' | 'server';
+  readonly message: unknown;
+}
+
+/** One verdict line of `mcp-guard scan`. */
+export interface ReplayVerdict {
+  readonly index: number;
+  readonly action: 'allow' | 'block' | 'warn' | 'redact';
+  readonly findings: Array<Record<string, string>>;
+}
+
+/**
+ * Parse one transcript line.
+ * @param n 1-based line number, for the error
+ * @throws GuardError `INPUT_INVALID` naming the line
+ */
+export function parseRecord(line: string, n: number): TranscriptRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new GuardError('INPUT_INVALID', `line ${n}: not valid JSON`);
+  }
+  const rec = value as Partial<TranscriptRecord> | null;
+  if (rec === null || typeof rec !== 'object' || (rec.from !== 'client' && rec.from !== 'server') || !('message' in rec)) {
+    throw new GuardError('INPUT_INVALID', `line ${n}: expected {"from":"client"|"server","message":{…}}`);
+  }
+  return { from: rec.from, message: rec.message };
+}
+
+/** Replays records through one session (requests pair with responses; drift carries across lists). */
+export class Replayer {
+  readonly #session: GuardSession;
+  #index = 0;
+
+  constructor(chain: ScanChain) {
+    this.#session = new GuardSession(chain);
+  }
+
+  /** Decide on one record; `index` counts records from 0. */
+  next(rec: TranscriptRecord): ReplayVerdict {
+    const d = rec.from === 'client' ? this.#session.fromClient(rec.message) : this.#session.fromServer(rec.message);
+    const action = d.kind === 'invalid' ? 'block' : d.verdict.action === 'filter' ? 'block' : d.verdict.action;
+    const findings =
+      d.kind === 'invalid'
+        ? [{ rule: 'invalid-jsonrpc', category: 'protocol', path: '' }]
+        : publicFindings(d.verdict.findings);
+    return { index: this.#index++, action, findings };
+  }
+}
+
+/** Appends transcript records to a file created with mode 0600. */
+export class Recorder {
+  readonly #fd: number;
+
+  /** @throws GuardError `USAGE` when the file cannot be opened */
+  constructor(path: string) {
+    try {
+      this.#fd = openSync(path, 'w', 0o600);
+      chmodSync(path, 0o600);
+    } catch (err) {
+      throw new GuardError('USAGE', `--record: cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
+  record(from: 'client' | 'server', message: unknown): void {
+    writeSync(this.#fd, `${JSON.stringify({ from, message })}\n`);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
