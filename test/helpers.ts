@@ -1,6 +1,6 @@
 /** Shared test helpers: run the built CLI with the SDK's real Client in front of it. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,4 +74,15 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * The labelled corpus: `$MCP_GUARD_CORPUS`, else `../shared/corpus` (the team's
+ * copy), else the vendored copy in `test/corpus` (same files, with their licences).
+ */
+export function corpusDir(): string {
+  const fromEnv = process.env['MCP_GUARD_CORPUS'];
+  if (fromEnv) return fromEnv;
+  const shared = resolve(ROOT, '..', 'shared', 'corpus');
+  return existsSync(join(shared, 'README.md')) ? shared : join(ROOT, 'test', 'corpus');
 }

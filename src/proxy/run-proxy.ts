@@ -3,6 +3,7 @@
  * relay until the client's input ends or the server exits, and report the
  * server's exit status.
  */
+import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
@@ -72,6 +73,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
   log.info('proxy started', {
     pid: child.process.pid,
+    // ms from our process start until the child was spawned (the start-up cost).
+    startup_ms: Math.round(performance.now() * 10) / 10,
     config: source.kind === 'file' ? source.path : 'built-in defaults',
     rules: chain.ruleCount,
     enforce: config.enforce,

@@ -9,6 +9,7 @@
  * dot-collapse (`i.g.n.o.r.e`). They never throw and always terminate: depth,
  * candidate count and output size are capped.
  */
+import RE2 from 're2';
 
 /** A decoded view of (part of) a text. */
 export interface Decoded {
@@ -28,6 +29,16 @@ export interface DecodeLimits {
 }
 
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 2, maxCandidates: 32, maxOutput: 256 * 1024 };
+
+// One linear-time pass that says whether any decoder could apply; most text skips decoding entirely.
+/** RE2 source of the decoder prefilter (also used by normalize.ts's feature pass). */
+export const DECODE_TRIGGER = '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
+const TRIGGER = new RE2(DECODE_TRIGGER, 'u');
+
+/** True when some decoder could produce a view of `text` (cheap prefilter). */
+export function mayDecode(text: string): boolean {
+  return TRIGGER.test(text);
+}
 
 const B64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_RUN = /(?:[0-9a-fA-F]{2}){8,}/g;
@@ -196,6 +207,7 @@ export function decodeAll(text: string, limits: DecodeLimits = DEFAULT_DECODE_LI
       }
     }
   };
+  if (!TRIGGER.test(text)) return out;
   try {
     visit(text, '', 0);
   } catch {

@@ -6,6 +6,7 @@
 import { collectStrings } from './json-walk.js';
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
+import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
@@ -49,12 +50,13 @@ export class DlpScanner implements Scanner {
   /** Scan one string (raw, then decoded views) and append findings. */
   scanText(text: string, path: string, findings: Finding[]): void {
     if (text.length < 8) return;
-    const hits = this.#matcher.match(text);
+    const tv = new TextVariants(text);
+    const hits = this.#matcher.match(tv);
     for (const h of hits) {
       findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, masked: h.masked, ...(h.transform ? { transform: h.transform } : {}) });
     }
     this.#envSecrets?.scan(text, path, undefined, findings);
-    if (!this.#decode) return;
+    if (!this.#decode || !tv.mayDecode()) return;
     for (const d of decodeAll(text)) {
       for (const h of this.#matcher.match(d.text)) {
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });

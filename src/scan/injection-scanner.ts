@@ -5,6 +5,7 @@
  */
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
+import { TextVariants } from './normalize.js';
 import { extractResponseText, pathAt, type ExtractedText } from './response-text.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
@@ -32,7 +33,8 @@ export class InjectionScanner implements Scanner {
   scanExtracted(extracted: ExtractedText): Finding[] {
     const findings: Finding[] = [];
     if (extracted.text.length === 0) return findings;
-    for (const h of this.#matcher.match(extracted.text)) {
+    const tv = new TextVariants(extracted.text);
+    for (const h of this.#matcher.match(tv)) {
       findings.push({
         rule: h.rule.id,
         category: 'injection',
@@ -41,7 +43,7 @@ export class InjectionScanner implements Scanner {
         ...(h.transform ? { transform: h.transform } : {}),
       });
     }
-    if (findings.length > 0 || extracted.text.length > MAX_DECODE_SCAN) return findings;
+    if (findings.length > 0 || extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
       for (const d of decodeAll(part)) {

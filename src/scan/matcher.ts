@@ -5,7 +5,7 @@
  */
 import RE2 from 're2';
 import type { CompiledRule } from './rule-pack.js';
-import { TextVariants, type VariantName } from './normalize.js';
+import { TextVariants, VARIANT_NAMES, type VariantName } from './normalize.js';
 import { runValidator } from './validators.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
@@ -25,86 +25,149 @@ export interface RuleHit {
   readonly masked: string;
 }
 
-interface VariantGroup {
-  readonly variant: VariantName;
-  readonly set: RE2Set;
-  readonly rules: readonly CompiledRule[];
-}
-
 /** Options for {@link RuleMatcher.match}. */
 export interface MatchOptions {
   /** Stop after the first accepted hit per rule (default true). */
   readonly firstPerRule?: boolean;
-  /** Only these variants (default: every variant some rule needs). */
-  readonly variants?: readonly VariantName[];
 }
 
 /** Hits per rule at most, to bound work on hostile input. */
 const MAX_HITS_PER_RULE = 16;
 
 /**
+ * Rules that scan the same text. Built lazily per combination of variants.
+ * Rules with `keywords` are prefiltered: one set of their literal keywords
+ * (case-insensitive) names the candidates, whose own regexes then run. Rules
+ * without keywords share one regex set.
+ */
+interface Group {
+  /** Rules without keywords, in `set` order. */
+  readonly rules: readonly CompiledRule[];
+  readonly set: RE2Set | null;
+  readonly keywordSet: RE2Set | null;
+  /** keyword index → rules that list it. */
+  readonly byKeyword: ReadonlyArray<readonly CompiledRule[]>;
+}
+
+const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+
+/**
  * A compiled matcher over a fixed list of rules.
+ *
+ * Variants whose texts are equal (pure ASCII text is its own normalised form)
+ * are scanned once, with one set holding the rules of all of them.
  * @throws GuardError from RE2 if a rule's regex cannot join the set (already validated at load)
  */
 export class RuleMatcher {
   readonly rules: readonly CompiledRule[];
-  readonly #groups: VariantGroup[];
+  /** Variants some rule needs, in scan order. */
+  readonly #variants: readonly VariantName[];
+  readonly #groups = new Map<number, Group | null>();
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
-    const byVariant = new Map<VariantName, CompiledRule[]>();
-    for (const rule of rules) {
-      for (const v of rule.variants) {
-        const list = byVariant.get(v) ?? [];
-        list.push(rule);
-        byVariant.set(v, list);
-      }
-    }
-    this.#groups = [...byVariant].map(([variant, list]) => ({
-      variant,
-      rules: list,
-      set: new RE2.Set(
-        list.map((r) => r.spec.regex),
-        'u',
-      ),
-    }));
+    this.#variants = VARIANT_NAMES.filter((v) => rules.some((r) => r.variants.includes(v)));
   }
 
-  /** True when some rule may match in some variant (cheap: one set pass per variant; validators not run). */
+  /** The set for a bitmask of variants (bit i = VARIANT_NAMES[i]); null when no rule needs them. */
+  #group(mask: number): Group | null {
+    let g = this.#groups.get(mask);
+    if (g !== undefined) return g;
+    const names = VARIANT_NAMES.filter((_v, i) => mask & (1 << i));
+    const all = this.rules.filter((r) => r.variants.some((v) => names.includes(v)));
+    const rules = all.filter((r) => (r.spec.keywords ?? []).length === 0);
+    const keywords: string[] = [];
+    const byKeyword: CompiledRule[][] = [];
+    for (const r of all) {
+      for (const kw of r.spec.keywords ?? []) {
+        const k = kw.toLowerCase();
+        let i = keywords.indexOf(k);
+        if (i === -1) {
+          i = keywords.push(k) - 1;
+          byKeyword.push([]);
+        }
+        byKeyword[i]?.push(r);
+      }
+    }
+    g =
+      all.length === 0
+        ? null
+        : {
+            rules,
+            set: rules.length === 0 ? null : new RE2.Set(rules.map((r) => r.spec.regex), 'u'),
+            keywordSet: keywords.length === 0 ? null : new RE2.Set(keywords.map((k) => `(?i)${escapeLiteral(k)}`), 'u'),
+            byKeyword,
+          };
+    this.#groups.set(mask, g);
+    return g;
+  }
+
+  /** Distinct variant texts of `tv` with the variants that share each. */
+  #texts(tv: TextVariants): Array<[VariantName, string, number]> {
+    const out: Array<[VariantName, string, number]> = [];
+    for (const v of this.#variants) {
+      const text = tv.get(v);
+      const bit = 1 << VARIANT_NAMES.indexOf(v);
+      const same = out.find((e) => e[1] === text);
+      if (same) same[2] |= bit;
+      else out.push([v, text, bit]);
+    }
+    return out;
+  }
+
+  /** True when some rule may match in some variant (one set pass per distinct text; validators not run). */
   test(text: string | TextVariants): boolean {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
-    return this.#groups.some((g) => g.set.test(tv.get(g.variant)));
+    return this.#texts(tv).some(([, t, mask]) => {
+      const g = this.#group(mask);
+      return g !== null && ((g.set?.test(t) ?? false) || this.#candidates(g, Buffer.from(t)).length > 0);
+    });
   }
 
   /**
    * Find rule hits in `text`. A rule that matched in an earlier variant is not
    * reported again from a later one.
-   * @returns hits in group order (variant), then rule order
+   * @returns hits in variant order, then rule order
    */
   match(text: string | TextVariants, options: MatchOptions = {}): RuleHit[] {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     const firstPerRule = options.firstPerRule ?? true;
     const hits: RuleHit[] = [];
     const seen = new Set<string>();
-    for (const group of this.#groups) {
-      if (options.variants && !options.variants.includes(group.variant)) continue;
-      const subject = tv.get(group.variant);
+    for (const [variant, subject, mask] of this.#texts(tv)) {
       if (subject.length === 0) continue;
-      const idx = group.set.match(subject);
-      if (idx.length === 0) continue;
-      for (const i of idx) {
-        const rule = group.rules[i];
-        if (rule === undefined || seen.has(rule.id)) continue;
+      const group = this.#group(mask);
+      if (group === null) continue;
+      const candidates = this.#candidates(group, tv.bytes(variant));
+      if (candidates.length === 0) continue;
+      const transform = tv.transform(variant);
+      for (const rule of candidates) {
+        if (seen.has(rule.id)) continue;
         const found = this.#spans(rule, subject, firstPerRule);
         if (found.length === 0) continue;
         seen.add(rule.id);
-        const transform = tv.transform(group.variant);
         for (const [start, end, matched] of found) {
-          hits.push({ rule, variant: group.variant, transform, start, end, matched, masked: maskSecret(matched) });
+          hits.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) });
         }
       }
     }
     return hits;
+  }
+
+  /** Rules that may match `subject`: set hits among keyword-less rules, plus rules whose keyword occurs. */
+  #candidates(group: Group, subject: Buffer): CompiledRule[] {
+    const out: CompiledRule[] = [];
+    if (group.set !== null) for (const i of group.set.match(subject)) out.push(group.rules[i] as CompiledRule);
+    if (group.keywordSet !== null) {
+      const kws = group.keywordSet.match(subject);
+      if (kws.length > 0) {
+        const picked = new Set<CompiledRule>();
+        for (const k of kws) for (const r of group.byKeyword[k] ?? []) picked.add(r);
+        // Keep rule order stable (pack order) so hits come out deterministically.
+        for (const r of this.rules) if (picked.has(r)) out.push(r);
+      }
+    }
+    return out;
   }
 
   #spans(rule: CompiledRule, subject: string, firstOnly: boolean): Array<[number, number, string]> {

@@ -9,9 +9,12 @@
  *   Unicode confusables table (UTS #39 `confusables.txt`, via the `unhomoglyph` package).
  * - `leet`: `normalized` with leetspeak digits and symbols folded to letters.
  * - `compact`: `normalized` with all whitespace, `-`, `_` and `.` removed, for
- *   rules that must survive spaced-out spelling (`i g n o r e`).
+ *   rules that must survive spaced-out spelling (`i g n o r e`). Computed only
+ *   when the text has spaced-out letters; otherwise it is the normalised text.
  */
 import { createRequire } from 'node:module';
+import RE2 from 're2';
+import { DECODE_TRIGGER } from './decoders.js';
 
 /** Variant names usable in a rule's `variants` field. */
 export const VARIANT_NAMES = ['raw', 'normalized', 'leet', 'compact'] as const;
@@ -65,6 +68,29 @@ const LEET: Record<string, string> = {
   '+': 't',
 };
 const LEET_RE = /[01345789@$!|+]/g;
+/**
+ * One RE2 set pass over the raw bytes says which variants differ from the raw
+ * text and whether any decoder could apply, so clean ASCII text costs a single
+ * linear scan. Bits: 0 needs normalising, 1 leetspeak, 2 spaced-out letters, 3 decodable.
+ */
+const FEATURES = new RE2.Set(
+  [
+    '[^\\x09\\x0a\\x0d\\x20-\\x7e]',
+    '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]',
+    '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b',
+    DECODE_TRIGGER,
+  ],
+  'u',
+);
+const F_NORMALIZE = 0;
+const F_LEET = 1;
+const F_SPACED = 2;
+const F_DECODE = 3;
+
+// Leetspeak only matters where a digit or symbol touches a letter.
+const HAS_LEET = /[a-z][01345789@$!|+]|[01345789@$!|+][a-z]/i;
+// Four or more single characters in a row, separated: `i g n o r e`, `s.e.n.d`.
+const SPACED = /\b\w[\s._-]{1,3}\w[\s._-]{1,3}\w[\s._-]{1,3}\w\b/;
 
 /**
  * Normalise text for matching (see the module comment). Pure printable ASCII is
@@ -105,6 +131,8 @@ export class TextVariants {
   #normalized: string | undefined;
   #leet: string | undefined;
   #compact: string | undefined;
+  #features: number | undefined;
+  readonly #bytes = new Map<string, Buffer>();
 
   constructor(raw: string) {
     this.raw = raw;
@@ -115,12 +143,43 @@ export class TextVariants {
       case 'raw':
         return this.raw;
       case 'normalized':
-        return (this.#normalized ??= normalizeText(this.raw));
-      case 'leet':
-        return (this.#leet ??= foldLeet(this.get('normalized')));
-      case 'compact':
-        return (this.#compact ??= compactText(this.get('normalized')));
+        return (this.#normalized ??= this.#has(F_NORMALIZE) ? normalizeText(this.raw) : this.raw);
+      case 'leet': {
+        // Unchanged text stays the same string, so the matcher scans it once.
+        const n = this.get('normalized');
+        return (this.#leet ??= (n === this.raw ? this.#has(F_LEET) : HAS_LEET.test(n)) ? foldLeet(n) : n);
+      }
+      case 'compact': {
+        // Without spaced-out letters, removing separators only joins ordinary
+        // words; compact rules then run on the normalised text itself.
+        const n = this.get('normalized');
+        return (this.#compact ??= (n === this.raw ? this.#has(F_SPACED) : SPACED.test(n)) ? compactText(n) : n);
+      }
     }
+  }
+
+  /** True when some decoder could produce a view of the raw text (see decoders.ts). */
+  mayDecode(): boolean {
+    return this.#has(F_DECODE);
+  }
+
+  #has(bit: number): boolean {
+    if (this.#features === undefined) {
+      this.#features = 0;
+      for (const i of FEATURES.match(this.bytes('raw'))) this.#features |= 1 << i;
+    }
+    return (this.#features & (1 << bit)) !== 0;
+  }
+
+  /** UTF-8 bytes of a variant's text (RE2 scans bytes; converting once saves a copy per pass). */
+  bytes(name: VariantName): Buffer {
+    const text = name === 'raw' ? this.raw : this.get(name);
+    let buf = this.#bytes.get(text);
+    if (buf === undefined) {
+      buf = Buffer.from(text, 'utf8');
+      this.#bytes.set(text, buf);
+    }
+    return buf;
   }
 
   /** The transform label for a finding made on `name`, or undefined if it equals raw. */

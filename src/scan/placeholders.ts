@@ -1,21 +1,113 @@
 /**
  * Recognises documentation examples and placeholders that look like credentials,
- * so they do not block (e.g. AWS's documented `AKIAIOSFODNN7EXAMPLE`, `sk-xxxx…`).
+ * so they do not block: AWS's documented `AKIAIOSFODNN7EXAMPLE`, `sk-xxxx…`,
+ * `${API_KEY}`, `<your token>`, `user:pass` and the like.
+ *
+ * The checks are deliberately about *filler*, not about regularity: test fixtures
+ * and real base64 key material legitimately contain runs such as `AAAAAAAA` (zero
+ * bytes) or counting digits, so neither repeated letters nor sequences mark a
+ * placeholder on their own.
  */
-
-const PLACEHOLDER_WORDS = /example|sample|dummy|placeholder|your[_-]?(?:api[_-]?)?(?:key|token|secret)|changeme|redacted|insert[_-]?|replace[_-]?me|fake|xxxx/i;
-const REPEATED = /(.)\1{7,}/;
-const SEQUENTIAL = /(?:0123456789|123456789|abcdefghij|ABCDEFGHIJ)/;
 
 /**
- * True when `text` (a matched secret candidate) is a placeholder: it contains a
- * placeholder word (`EXAMPLE`, `xxxx`, `your_api_key`, …), a run of 8 identical
- * characters, an obvious sequence, or angle-bracket/template syntax.
+ * Publicly documented example values that have a real format. Each is exact.
+ * - AWS IAM user guide, "Managing access keys": the example key pair.
+ * - Firebase Android SDK (github.com/firebase/firebase-android-sdk) sample API keys, as
+ *   listed in gitleaks' `gcp-api-key` allowlist.
+ * - Microsoft Learn, "nuget.config reference": sample `ClearTextPassword` values.
+ * - Yarn's documentation site Algolia search key (yarnpkg/berry#6201), public by design.
+ * - Stripe docs test-mode key; jwt.io's default token.
+ * - Test card numbers from Stripe's and Braintree's testing docs; IBAN examples from
+ *   the ECB/SWIFT IBAN registry documentation.
+ */
+const KNOWN_EXAMPLES: readonly string[] = [
+  'AKIAIOSFODNN7EXAMPLE',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  'AIzaSyabcdefghijklmnopqrstuvwxyz1234567',
+  'AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs',
+  'AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM',
+  'AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU',
+  'AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0',
+  'AIzayDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A',
+  'AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c',
+  'AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4',
+  'AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY',
+  'AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM',
+  'AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ',
+  'AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g',
+  'AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU',
+  'AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw',
+  'AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE',
+  'AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY',
+  '33f!!lloppa',
+  'hal+9ooo_da!sY',
+  '6fe4476ee5a1832882e326b506d14126',
+  'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+  '4242424242424242',
+  '4111111111111111',
+  '5555555555554444',
+  '5105105105105100',
+  '378282246310005',
+  '371449635398431',
+  '6011111111111117',
+  '4012888888881881',
+  'GB82WEST12345698765432',
+  'DE89370400440532013000',
+];
+
+/** Template and variable syntax: `${X}`, `{{x}}`, `$(cmd)`, `<your key>`, `[PASSWORD]`, `$API_KEY`, `{password}`. */
+const TEMPLATE =
+  /\$\{[^}]*\}?|\{\{[^}]*\}?\}?|\$\([^)]*\)?|<[^<>\n]{1,80}>|\[[A-Z][A-Z_ ]{2,}\]|\$[A-Z_][A-Z0-9_]{2,}|\{[A-Za-z_][A-Za-z_ .|-]*\}/;
+
+/** Filler runs and placeholder words; what they cover, as a share of the text, decides. */
+const FILLER =
+  /[xX]{4,}|\*{3,}|#{3,}|\.{2,}|…|0{8,}|example|sample|dummy|placeholder|change[_-]?me|redacted|replace[_-]?(?:with|me)?|insert[_-]?(?:your|here)?|your[_-]?|[_-]?here\b|not[_-]?a?[_-]?real|fake/gi;
+
+/** Share of the text covered by filler at which it is a placeholder. */
+const FILLER_SHARE = 0.3;
+
+/** Whole values that are stock placeholders, compared lower-cased without quotes. */
+const STOCK_VALUES = new Set(['password', 'passwd', 'secret', 'mypassword', 'yourpassword', 'changeme', 'changeit', 'letmein', 'p@ssw0rd']);
+
+/** Words that, when they make up every part of a `user:password` pair, mark a stock pair. */
+const STOCK_PAIR_WORDS = new Set([
+  '', 'user', 'username', 'usr', 'pass', 'password', 'passwd', 'pwd', 'secret', 'token', 'test', 'admin', 'root',
+  'login', 'name', 'foo', 'bar', 'xxx', 'yyy', 'abc', 'key', 'apikey', 'api_key', 'guest', 'demo', 'changeme',
+  'myusername', 'mypassword', 'email', 'id',
+]);
+
+function fillerShare(text: string): number {
+  const covered = new Uint8Array(text.length);
+  for (const m of text.matchAll(FILLER)) covered.fill(1, m.index, m.index + m[0].length);
+  let n = 0;
+  for (const c of covered) n += c;
+  return n / text.length;
+}
+
+function isStockPair(text: string): boolean {
+  const parts = text.split(':');
+  return parts.length === 2 && parts.every((p) => STOCK_PAIR_WORDS.has(p.toLowerCase()));
+}
+
+/**
+ * True when `text` (a matched secret candidate: a token, a password, or a whole
+ * `name = value` assignment) is a placeholder or documentation example:
+ * - it contains a known documented example value (see {@link KNOWN_EXAMPLES});
+ * - it contains template or variable syntax (`${…}`, `{{…}}`, `<…>`, `$VAR`, `%VAR%`);
+ * - filler (`xxxx`, `****`, `...`, `00000000`, `EXAMPLE`, `your_`, `_HERE`, …) covers
+ *   30 % or more of it;
+ * - it is a single repeated character, a stock value (`password`, `changeme`), or a
+ *   `user:password` pair made only of stock words (`user:pass`, `test:test`).
  */
 export function isPlaceholder(text: string): boolean {
-  if (PLACEHOLDER_WORDS.test(text)) return true;
-  if (REPEATED.test(text)) return true;
-  if (SEQUENTIAL.test(text)) return true;
-  if (/[<>{}]|\$\{/.test(text)) return true;
-  return false;
+  const bare = text.replace(/^["'`]+|["'`]+$/g, '');
+  if (bare.length === 0) return true;
+  const compact = /^[\d\s-]+$/.test(bare) ? bare.replace(/[\s-]/g, '') : bare;
+  if (KNOWN_EXAMPLES.some((k) => compact.includes(k))) return true;
+  if (TEMPLATE.test(bare) || /^%\S.*%$/.test(bare)) return true;
+  if (/^(.)\1*$/s.test(bare)) return true;
+  const lower = bare.toLowerCase();
+  if (STOCK_VALUES.has(lower) || isStockPair(bare.replace(/["']/g, ''))) return true;
+  return fillerShare(bare) >= FILLER_SHARE;
 }

@@ -1,12 +1,14 @@
 /**
  * Tool-description poisoning: runs the tool-poisoning and injection rules over
- * every text field of every tool in a `tools/list` result (tool-text.ts), field
- * by field and over the tool's texts joined, so an instruction split across
- * fields is still seen. Findings point at `result.tools[i]…`.
+ * every text field of every tool in a `tools/list` result (tool-text.ts), over
+ * the tool's texts joined, so an instruction split across fields is still seen.
+ * Findings point at the field (`result.tools[i].description`, …).
  */
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
+import { TextVariants } from './normalize.js';
 import { toolTexts } from './tool-text.js';
+import { TextCollector, pathAt } from './response-text.js';
 import { joinPath } from './json-walk.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
@@ -31,7 +33,11 @@ export class PoisoningScanner implements Scanner {
     return findings;
   }
 
-  /** Scan one tool definition; at most one finding per rule per tool. */
+  /**
+   * Scan one tool definition; at most one finding per rule per tool. The
+   * tool's texts are joined (one set pass per tool) and each hit is traced
+   * back to its field; decoded views are scanned per field.
+   */
   scanTool(tool: unknown, base: string): Finding[] {
     const findings: Finding[] = [];
     const seen = new Set<string>();
@@ -40,17 +46,19 @@ export class PoisoningScanner implements Scanner {
       seen.add(rule);
       findings.push({ rule, category: 'tool-poisoning', severity, path, ...(transform ? { transform } : {}) });
     };
-    const texts = toolTexts(tool, base);
-    for (const t of texts) {
-      const value = t.kind === 'name' ? t.value.replace(/[_-]+/g, ' ') : t.value;
-      for (const h of this.#matcher.match(value)) add(h.rule.id, h.rule.severity, t.path, h.transform);
-      for (const d of decodeAll(value)) {
-        for (const h of this.#matcher.match(d.text)) add(h.rule.id, h.rule.severity, t.path, d.transform);
-      }
+    const collector = new TextCollector();
+    for (const t of toolTexts(tool, base)) collector.add(t.path, t.kind === 'name' ? t.value.replace(/[_-]+/g, ' ') : t.value);
+    const joined = collector.done();
+    const tv = new TextVariants(joined.text);
+    for (const h of this.#matcher.match(tv)) {
+      add(h.rule.id, h.rule.severity, h.transform === undefined ? pathAt(joined, h.start) : base, h.transform);
     }
-    if (texts.length > 1) {
-      const joined = texts.map((t) => t.value).join('\n');
-      for (const h of this.#matcher.match(joined)) add(h.rule.id, h.rule.severity, base, h.transform);
+    if (!tv.mayDecode()) return findings;
+    for (const seg of joined.segments) {
+      const value = joined.text.slice(seg.start, seg.end);
+      for (const d of decodeAll(value)) {
+        for (const h of this.#matcher.match(d.text)) add(h.rule.id, h.rule.severity, seg.path, d.transform);
+      }
     }
     return findings;
   }

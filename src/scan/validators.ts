@@ -1,7 +1,8 @@
 /**
  * Checksum and structure validators for DLP rules. A rule naming a validator
- * reports a match only when the validator accepts the matched text, so random
- * look-alikes do not fire.
+ * reports a match only when the validator accepts the matched text (the
+ * `secret` group when the rule has one, else the whole match), so random
+ * look-alikes do not fire. Every validator is a pure `(text) => boolean`.
  */
 import { createHash } from 'node:crypto';
 
@@ -11,10 +12,19 @@ export const VALIDATOR_NAMES = [
   'mod97',
   'github-crc32',
   'npm-crc32',
+  'cloudflare-crc32',
   'pypi-macaroon',
   'jwt',
   'wif',
+  'xprv',
   'entropy',
+  'aws-key-id',
+  'mixed-alnum',
+  'base64',
+  'token-value',
+  'generic-secret',
+  'password',
+  'credential-pair',
 ] as const;
 export type ValidatorName = (typeof VALIDATOR_NAMES)[number];
 
@@ -39,7 +49,7 @@ export function crc32(text: string): number {
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-/** Base62 encoding of a non-negative integer, left-padded with `0` to `width`. */
+/** Base62 encoding (`0-9A-Za-z`) of a non-negative integer, left-padded with `0` to `width`. */
 export function base62(value: number, width: number): string {
   let out = '';
   let v = value;
@@ -50,22 +60,46 @@ export function base62(value: number, width: number): string {
   return out.padStart(width, '0');
 }
 
-/**
- * GitHub token checksum: the last 6 characters are the CRC32 of the 30-character
- * random part, base62-encoded. Source: GitHub engineering blog, "Behind GitHub's
- * new authentication token formats" (2021-04-05).
- * @param token full token, e.g. `ghp_` + 36 characters
- */
-export function githubCrc32(token: string): boolean {
-  const underscore = token.lastIndexOf('_');
-  const body = token.slice(underscore + 1);
-  if (body.length !== 36) return false;
+/** `prefix_` + 30 base62 characters + base62(CRC32 of those 30, width 6). */
+function crc32Base62Token(token: string): boolean {
+  const body = token.slice(token.lastIndexOf('_') + 1);
+  if (!/^[A-Za-z0-9]{36}$/.test(body)) return false;
   return base62(crc32(body.slice(0, 30)), 6) === body.slice(30);
 }
 
 /**
+ * GitHub token checksum (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`): the last 6 characters
+ * are the CRC32 of the 30-character random part, base62-encoded. Source: GitHub
+ * engineering blog, "Behind GitHub's new authentication token formats" (2021-04-05).
+ * @param token full token, e.g. `ghp_` + 36 characters
+ */
+export function githubCrc32(token: string): boolean {
+  return crc32Base62Token(token);
+}
+
+/**
+ * npm access-token checksum: `npm_` + 30 random base62 characters + their CRC32 in
+ * base62 (6 characters), the same scheme as GitHub's. Source: GitHub changelog
+ * "npm granular access tokens" / npm token format announcement (2021-09).
+ */
+export function npmCrc32(token: string): boolean {
+  return token.startsWith('npm_') && crc32Base62Token(token);
+}
+
+/**
+ * Cloudflare prefixed token checksum: `cfat_`/`cfut_`/`cfk_` + 40 base62 characters
+ * + CRC32 of those 40 characters as 8 lower-case hex digits. Source:
+ * https://developers.cloudflare.com/fundamentals/api/get-started/token-formats/
+ */
+export function cloudflareCrc32(token: string): boolean {
+  const m = /^(?:cfat|cfut|cfk)_([A-Za-z0-9]{40})([0-9a-f]{8})$/.exec(token);
+  if (m === null) return false;
+  return crc32(m[1] as string).toString(16).padStart(8, '0') === m[2];
+}
+
+/**
  * Luhn check (ISO/IEC 7812-1 Annex B) over the digits of `text`; separators
- * (space, dash) are ignored. Requires 12–19 digits.
+ * (space, dash) are ignored. Requires 12–19 digits, not all the same.
  */
 export function luhn(text: string): boolean {
   const digits = text.replace(/[\s-]/g, '');
@@ -97,58 +131,84 @@ export function mod97(text: string): boolean {
   return remainder === 1;
 }
 
-function base64urlJson(part: string): unknown {
-  try {
-    const text = Buffer.from(part.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** JWT structure (RFC 7519 § 7.2): a JSON header with a string `alg`, and a JSON payload. */
-export function jwt(text: string): boolean {
-  const [header, payload] = text.split('.');
-  if (header === undefined || payload === undefined) return false;
-  const h = base64urlJson(header);
-  if (typeof h !== 'object' || h === null || typeof (h as { alg?: unknown }).alg !== 'string') return false;
-  const p = base64urlJson(payload);
-  return typeof p === 'object' && p !== null;
+function base64urlText(part: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) return undefined;
+  return Buffer.from(part, 'base64url').toString('utf8');
 }
 
 /**
- * PyPI API token structure: `pypi-` + a base64url macaroon whose decoded bytes
- * name `pypi.org` as location. Source: PyPI docs, "API tokens" / pypitoken.
+ * JWT structure (RFC 7519 § 3, RFC 7515 § 7.1): `header.payload.signature` where the
+ * base64url header and payload both decode to JSON-object text (`{"…`), and at least
+ * one of them parses as a JSON object. Damaged-but-real tokens (a corrupted header
+ * byte) still pass; random base64 that merely starts with `eyJ` does not.
+ */
+export function jwt(text: string): boolean {
+  const [header, payload] = text.split('.');
+  if (header === undefined || payload === undefined) return false;
+  const texts = [base64urlText(header), base64urlText(payload)];
+  if (!texts.every((t) => t !== undefined && /^\s*\{\s*"/.test(t))) return false;
+  return texts.some((t) => {
+    try {
+      const v = JSON.parse(t as string) as unknown;
+      return typeof v === 'object' && v !== null && !Array.isArray(v);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * PyPI API token structure: `pypi-` + a base64url macaroon (libmacaroons v2 binary
+ * format, first byte 0x02) whose location field names `pypi.org` or `test.pypi.org`.
+ * Source: https://pypi.org/help/#apitoken and the `pypitoken` project.
  */
 export function pypiMacaroon(text: string): boolean {
   const body = text.replace(/^pypi-/, '');
-  try {
-    const raw = Buffer.from(body.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1');
-    return raw.includes('pypi.org') || raw.includes('test.pypi.org');
-  } catch {
-    return false;
-  }
+  if (!/^[A-Za-z0-9_-]{50,}$/.test(body)) return false;
+  const raw = Buffer.from(body, 'base64url');
+  return raw[0] === 0x02 && raw.subarray(0, 64).toString('latin1').includes('pypi.org');
 }
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
-/** Bitcoin WIF private key: Base58Check with a valid double-SHA-256 checksum (Bitcoin wiki, "Wallet import format"). */
-export function wif(text: string): boolean {
+/** Base58Check decode (Bitcoin wiki, "Base58Check encoding"): payload, or undefined on a bad checksum. */
+function base58check(text: string): Buffer | undefined {
   let num = 0n;
   for (const ch of text) {
     const idx = BASE58.indexOf(ch);
-    if (idx < 0) return false;
+    if (idx < 0) return undefined;
     num = num * 58n + BigInt(idx);
   }
   let hex = num.toString(16);
   if (hex.length % 2) hex = '0' + hex;
-  const bytes = Buffer.from(hex, 'hex');
-  if (bytes.length < 5) return false;
+  const leadingZeros = /^1*/.exec(text)?.[0].length ?? 0;
+  const bytes = Buffer.concat([Buffer.alloc(leadingZeros), Buffer.from(hex, 'hex')]);
+  if (bytes.length < 5) return undefined;
   const payload = bytes.subarray(0, bytes.length - 4);
-  const check = bytes.subarray(bytes.length - 4);
   const first = createHash('sha256').update(payload).digest();
   const second = createHash('sha256').update(first).digest();
-  return second.subarray(0, 4).equals(check) && payload[0] === 0x80;
+  return second.subarray(0, 4).equals(bytes.subarray(bytes.length - 4)) ? payload : undefined;
+}
+
+/**
+ * Bitcoin WIF private key: Base58Check, version byte 0x80 (mainnet) or 0xef (testnet),
+ * 32-byte key plus an optional 0x01 compression flag. Source: Bitcoin wiki, "Wallet import format".
+ */
+export function wif(text: string): boolean {
+  const p = base58check(text);
+  if (p === undefined || (p[0] !== 0x80 && p[0] !== 0xef)) return false;
+  return p.length === 33 || (p.length === 34 && p[33] === 0x01);
+}
+
+/**
+ * BIP-32 extended private key (`xprv`/`tprv`): Base58Check of 78 bytes with version
+ * 0x0488ADE4 (mainnet) or 0x04358394 (testnet). Source: BIP-32, "Serialization format".
+ */
+export function xprv(text: string): boolean {
+  const p = base58check(text);
+  if (p === undefined || p.length !== 78) return false;
+  const version = p.readUInt32BE(0);
+  return version === 0x0488ade4 || version === 0x04358394;
 }
 
 /** Shannon entropy of `text` in bits per character. */
@@ -171,15 +231,105 @@ export function highEntropy(text: string): boolean {
   return classes >= 2;
 }
 
+/**
+ * AWS access key id sanity (IAM user guide, "Understanding unique ID prefixes"): the
+ * 16 characters after the 4-character prefix are random base32, so their entropy is
+ * high; DNA strings and other upper-case text that fit the shape are rejected.
+ */
+export function awsKeyId(text: string): boolean {
+  return shannonEntropy(text.slice(4)) >= 3;
+}
+
+/** Random base62 token: upper case, lower case and digits all present, ≥ 3.5 bits/char. */
+export function mixedAlnum(text: string): boolean {
+  return /[a-z]/.test(text) && /[A-Z]/.test(text) && /\d/.test(text) && shannonEntropy(text) >= 3.5;
+}
+
+/**
+ * Canonical padded base64 (RFC 4648 § 4) of at least 12 characters: the length is a
+ * multiple of 4 and padding only at the end. Used for Kubernetes Secret `data:` values,
+ * which the API server always stores this way.
+ */
+export function base64(text: string): boolean {
+  return text.length >= 12 && text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text);
+}
+
+/**
+ * A credential value in a header or assignment: ≥ 8 characters, at least one letter
+ * and one digit, and ≥ 2.8 bits/char of entropy, so words (`required`, `pending`) and
+ * code identifiers do not count.
+ */
+export function tokenValue(text: string): boolean {
+  const v = text.replace(/^["'`]|["'`]$/g, '');
+  return v.length >= 8 && /[A-Za-z]/.test(v) && /\d/.test(v) && shannonEntropy(v) >= 2.8;
+}
+
+/** `name<sep>value` as matched by the generic assignment rules. */
+const ASSIGNMENT = /^(?<name>[\w.-]*)["'`]?\s*(?:=>|:{1,3}=|\?=|[:=,])\s*["'`]?(?<value>[^"'`\s;,]*)/;
+/** Key names that hold public or anti-forgery values, not secrets. */
+const PUBLIC_NAME = /(?:public|publishable|csrf|xsrf|anti[_.-]?forgery)[_.-]?(?:api[_.-]?)?(?:token|key)$/i;
+/** A dotted code reference (`config.apiKey`, `X25519.secret_length`) or a file name. */
+const CODE_REFERENCE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|\.(?:pem|key|json|txt|p12|crt|cer|ya?ml|env)$/i;
+
+/**
+ * Generic `name = value` secret assignment (env files, JSON, YAML, code). Accepts when
+ * the name is not a public/CSRF key and the value looks random: ≥ 10 characters, a
+ * letter and a digit, ≥ 3 bits/char, and not a dotted code reference.
+ * @param text the whole match, `name`, separator and value
+ */
+export function genericSecret(text: string): boolean {
+  const m = ASSIGNMENT.exec(text);
+  const name = m?.groups?.['name'] ?? '';
+  const value = m?.groups?.['value'] ?? '';
+  if (PUBLIC_NAME.test(name) || CODE_REFERENCE.test(value)) return false;
+  return value.length >= 10 && /[A-Za-z]/.test(value) && /\d/.test(value) && shannonEntropy(value) >= 3;
+}
+
+/**
+ * A password assignment (`password = "…"`, `DB_PASSWORD=…`): the value is 8–128
+ * characters, has at least 5 distinct characters, and is not a variable reference.
+ * Stock placeholders (`password`, `changeme`) are left to `isPlaceholder`.
+ * @param text the whole match, `name`, separator and value
+ */
+export function password(text: string): boolean {
+  const m = /(?:=>|:{1,3}=|\?=|[:=])\s*["'`]?([^"'`\s]*)/.exec(text.replace(/^[\w.-]*["'`]?\s*/, ''));
+  const value = m?.[1] ?? '';
+  if (value.length < 8 || value.length > 128 || new Set(value).size < 5) return false;
+  return !/^(?:\$|%\w|\{|<|\[)/.test(value) && !CODE_REFERENCE.test(value);
+}
+
+/**
+ * A `user:password` pair as given to `curl -u` / `--user` (quotes allowed around each
+ * part). At least one side is a credential of ≥ 6 characters, and neither side is a
+ * shell variable, command substitution or template.
+ */
+export function credentialPair(text: string): boolean {
+  const pair = text.replace(/["']/g, '');
+  const colon = pair.indexOf(':');
+  if (colon < 0) return false;
+  const parts = [pair.slice(0, colon), pair.slice(colon + 1)];
+  if (parts.some((p) => /^\$\w*$|\$[{(]|\{\{/.test(p))) return false;
+  return parts.some((p) => p.length >= 6);
+}
+
 const VALIDATORS: Record<ValidatorName, (text: string) => boolean> = {
   luhn,
   mod97,
   'github-crc32': githubCrc32,
-  'npm-crc32': githubCrc32,
+  'npm-crc32': npmCrc32,
+  'cloudflare-crc32': cloudflareCrc32,
   'pypi-macaroon': pypiMacaroon,
   jwt,
   wif,
+  xprv,
   entropy: highEntropy,
+  'aws-key-id': awsKeyId,
+  'mixed-alnum': mixedAlnum,
+  base64,
+  'token-value': tokenValue,
+  'generic-secret': genericSecret,
+  password,
+  'credential-pair': credentialPair,
 };
 
 /** Run a named validator. Unknown names never reach here (the rule schema rejects them). */

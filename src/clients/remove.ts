@@ -1,0 +1,78 @@
+/**
+ * `mcp-guard <client> remove`: undo setup. An entry that is still exactly as
+ * setup left it gets its recorded original text back, byte for byte; one that
+ * was edited since is unwrapped in place (command and args from after `--`),
+ * keeping the edits. Entries wrapped by hand are unwrapped the same way.
+ */
+import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
+import { editorFor } from './config-file.js';
+import { canonicalJson } from '../scan/drift.js';
+import { recordKey, type SetupRecord } from './state.js';
+import { classifyEntry, unwrapEntry } from './wrap.js';
+import type { EntryRef } from './types.js';
+
+function restoreExact(text: string, input: PlanInput, ref: EntryRef, record: SetupRecord): string | undefined {
+  const now = listEntries(text, input.location).find((r) => entryKey(r) === entryKey(ref));
+  if (now === undefined || now.readOnly !== undefined) return undefined;
+  const out = text.slice(0, now.offset) + record.originalText + text.slice(now.offset + now.length);
+  try {
+    verifyEntries(out, input.location, new Map([[entryKey(ref), record.original]]));
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Plan the unwrap of one file's text.
+ * @returns the new text, a report per entry, and the state records to drop
+ * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
+ */
+export function planRemove(input: PlanInput): FilePlan {
+  const { text, location, client } = input;
+  const editor = editorFor(location.format);
+  const items: ItemReport[] = [];
+  const records = new Map<string, SetupRecord | null>();
+  const expected = new Map<string, unknown>();
+  let out = text;
+  for (const ref of listEntries(text, location)) {
+    const kind = classifyEntry(ref.value, client.urlTransport);
+    const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
+    const key = recordKey(input.realPath, ref.container.path, ref.name);
+    const record = input.records.get(key);
+    expected.set(entryKey(ref), ref.value);
+    if (kind.kind !== 'wrapped') {
+      items.push({ ...base, status: kind.kind === 'remote' ? 'remote' : 'not-wrapped' });
+      if (record !== undefined) records.set(key, null);
+      continue;
+    }
+    if (ref.readOnly !== undefined) {
+      items.push({ ...base, status: 'read-only', note: ref.readOnly });
+      continue;
+    }
+    const exact = record !== undefined && canonicalJson(ref.value) === canonicalJson(record.wrapped) ? restoreExact(out, input, ref, record) : undefined;
+    if (exact !== undefined && record !== undefined) {
+      out = exact;
+      expected.set(entryKey(ref), record.original);
+      items.push({ ...base, status: 'restored' });
+    } else {
+      const unwrapped = unwrapEntry(ref.value, record === undefined || 'args' in record.original) as Record<string, unknown>;
+      const args = unwrapped['args'] as string[] | undefined;
+      out = editor.setCommand(out, ref.container, ref.name, unwrapped['command'] as string, args);
+      expected.set(entryKey(ref), unwrapped);
+      items.push({ ...base, status: 'unwrapped', note: record === undefined ? 'no record of the original: unwrapped in place' : 'edited since setup: unwrapped in place' });
+    }
+    if (record !== undefined) records.set(key, null);
+  }
+  if (out !== text) verifyEntries(out, location, expected);
+  return { text: out, items, records };
+}
+
+/**
+ * Undo setup for every file of `options.clients` within the scope.
+ * @returns one report per file
+ * @throws GuardError when the setup state cannot be read or written
+ */
+export function runRemove(options: ChangeOptions): FileReport[] {
+  return applyToFiles(options, planRemove);
+}

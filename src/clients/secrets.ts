@@ -1,0 +1,73 @@
+/**
+ * Inline secrets in agent configs, found with the DLP rule pack (the same
+ * rules the proxy uses on traffic) and reported masked only.
+ */
+import type { CompiledRule } from '../scan/rule-pack.js';
+import { RuleMatcher } from '../scan/matcher.js';
+import { maskAll } from '../scan/mask.js';
+import type { Entry } from './wrap.js';
+
+/** One secret found in an entry; the value itself is never kept. */
+export interface InlineSecret {
+  /** Where: `env.NAME`, `args[3]`, `headers.NAME`, `url`. */
+  readonly location: string;
+  readonly rule: string;
+  readonly severity: string;
+  /** e.g. `ghp_…[40 chars]`. */
+  readonly masked: string;
+}
+
+/** DLP matching over config text. */
+export interface SecretFinder {
+  /** Hits in `text`: rule id, severity, the masked value and (transiently) the matched value. */
+  find(text: string): Array<{ rule: string; severity: string; masked: string; matched: string }>;
+  /** `text` with every hit replaced by its mask. */
+  mask(text: string): string;
+}
+
+/** A finder over the `dlp` rules of `rules`. */
+export function secretFinder(rules: readonly CompiledRule[]): SecretFinder {
+  const matcher = new RuleMatcher(rules.filter((r) => r.category === 'dlp'));
+  const find: SecretFinder['find'] = (text) =>
+    matcher.match(text, { firstPerRule: false }).map((h) => ({ rule: h.rule.id, severity: h.rule.severity, masked: h.masked, matched: h.matched }));
+  return {
+    find,
+    mask: (text) => maskAll(text, find(text).map((h) => h.matched)),
+  };
+}
+
+function stringMap(v: unknown): Array<[string, string]> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return [];
+  return Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string');
+}
+
+/**
+ * Secrets written inline in an entry: values of `env`, `args`, `headers` (and
+ * Codex's `http_headers`), and the `url`. Each value is matched as `KEY=value`
+ * so rules that need the variable name as context (generic `password=…`) work.
+ */
+export function entrySecrets(entry: Entry, finder: SecretFinder): InlineSecret[] {
+  const subjects: Array<[string, string]> = [];
+  for (const [k, v] of stringMap(entry['env'])) subjects.push([`env.${k}`, `${k}=${v}`]);
+  for (const key of ['headers', 'http_headers']) {
+    for (const [k, v] of stringMap(entry[key])) subjects.push([`${key}.${k}`, `${k}: ${v}`]);
+  }
+  const args = Array.isArray(entry['args']) ? entry['args'] : [];
+  args.forEach((a, i) => {
+    if (typeof a === 'string') subjects.push([`args[${i}]`, a]);
+  });
+  for (const key of ['url', 'httpUrl', 'serverUrl']) {
+    const v = entry[key];
+    if (typeof v === 'string') subjects.push([key, v]);
+  }
+  const out: InlineSecret[] = [];
+  for (const [location, text] of subjects) {
+    const seen = new Set<string>();
+    for (const hit of finder.find(text)) {
+      if (seen.has(hit.masked)) continue;
+      seen.add(hit.masked);
+      out.push({ location, rule: hit.rule, severity: hit.severity, masked: hit.masked });
+    }
+  }
+  return out;
+}

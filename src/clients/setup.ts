@@ -1,0 +1,81 @@
+/**
+ * `mcp-guard <client> setup`: wrap every stdio server of an agent in
+ * `mcp-guard proxy`. Remote entries are left alone, wrapped ones skipped, so
+ * running setup twice changes nothing the second time.
+ */
+import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
+import { editorFor } from './config-file.js';
+import { recordKey, type SetupRecord } from './state.js';
+import { classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
+
+/** Options of {@link runSetup}. */
+export interface SetupOptions extends ChangeOptions {
+  /** Absolute path of the mcp-guard config, written as `-c` into every wrapped entry. */
+  readonly configPath?: string | undefined;
+  /** @default {@link resolveLauncher}() */
+  readonly launcher?: Launcher;
+  /** Clock for the state file (tests). */
+  readonly now?: () => Date;
+}
+
+/**
+ * Plan the wrap of one file's text.
+ * @returns the new text, a report per entry, and the state records to store
+ * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
+ */
+export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now'>): FilePlan {
+  const { text, location, client } = input;
+  const editor = editorFor(location.format);
+  const launcher = options.launcher ?? resolveLauncher();
+  const refs = listEntries(text, location);
+  const items: ItemReport[] = [];
+  const expected = new Map<string, unknown>();
+  const wrappedRefs: typeof refs = [];
+  let out = text;
+  for (const ref of refs) {
+    const kind = classifyEntry(ref.value, client.urlTransport);
+    const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
+    expected.set(entryKey(ref), ref.value);
+    if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
+    else if (kind.kind === 'wrapped') items.push({ ...base, status: 'already-wrapped' });
+    else if (kind.kind === 'invalid') items.push({ ...base, status: 'invalid', note: 'no command, or args is not a list of strings' });
+    else if (ref.readOnly !== undefined) items.push({ ...base, status: 'read-only', note: ref.readOnly });
+    else {
+      const w = wrapEntry(ref.value, { name: ref.name, configPath: options.configPath, launcher });
+      out = editor.setCommand(out, ref.container, ref.name, w.command, w.args);
+      expected.set(entryKey(ref), w.entry);
+      wrappedRefs.push(ref);
+      const note = w.refusedEnv.length > 0 ? `not passed to the server (mcp-guard refuses them): ${w.refusedEnv.join(', ')}` : undefined;
+      items.push({ ...base, status: 'wrapped', ...(note !== undefined ? { note } : {}) });
+    }
+  }
+  const records = new Map<string, SetupRecord | null>();
+  if (out === text) return { text, items, records };
+  verifyEntries(out, location, expected);
+  const after = new Map(listEntries(out, location).map((r) => [entryKey(r), r]));
+  const at = (options.now ?? (() => new Date()))().toISOString();
+  for (const ref of wrappedRefs) {
+    const now = after.get(entryKey(ref));
+    if (now === undefined) continue;
+    records.set(recordKey(input.realPath, ref.container.path, ref.name), {
+      file: input.realPath,
+      container: [...ref.container.path],
+      name: ref.name,
+      originalText: text.slice(ref.offset, ref.offset + ref.length),
+      original: ref.value,
+      wrappedText: out.slice(now.offset, now.offset + now.length),
+      wrapped: now.value,
+      at,
+    });
+  }
+  return { text: out, items, records };
+}
+
+/**
+ * Wrap every stdio server of `options.clients` (files that exist, within the scope).
+ * @returns one report per file
+ * @throws GuardError when the setup state cannot be read or written
+ */
+export function runSetup(options: SetupOptions): FileReport[] {
+  return applyToFiles(options, (input) => planSetup(input, options));
+}
