@@ -9,7 +9,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { GuardError } from '../errors.js';
 import { compileRegex } from '../scan/rule-pack.js';
 import { VALIDATOR_NAMES } from '../scan/validators.js';
@@ -17,6 +19,10 @@ import { configSchema, PIPELOCK_IGNORED_SECTIONS, type RawConfig } from './schem
 import { normalizeConfig, type GuardConfig } from './normalize.js';
 
 export type { GuardConfig } from './normalize.js';
+
+// yaml is loaded on first use: with no config file, the proxy never needs it.
+const require = createRequire(import.meta.url);
+const yaml = (): typeof Yaml => require('yaml') as typeof Yaml;
 
 /** Where the config came from. */
 export type ConfigSource = { kind: 'file'; path: string; via: '-c' | 'MCP_GUARD_CONFIG' | 'cwd' | 'xdg' } | { kind: 'defaults' };
@@ -53,6 +59,7 @@ export function discoverConfig(options: LoadConfigOptions = {}): ConfigSource {
 }
 
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  const { isMap, isNode, isScalar } = yaml();
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);
     if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
@@ -79,6 +86,7 @@ function fmtPath(path: readonly PropertyKey[]): string {
  * @throws GuardError `CONFIG_INVALID` listing every problem as `file:line: path: message`
  */
 export function parseConfigText(text: string, file: string): { config: GuardConfig; warnings: string[] } {
+  const { LineCounter, parseDocument } = yaml();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const problems: string[] = [];
@@ -97,7 +105,7 @@ export function parseConfigText(text: string, file: string): { config: GuardConf
     warnings.push(`${file}: Pipelock sections not used by mcp-guard (ignored): ${ignored.join(', ')}`);
   }
   const subject = Object.fromEntries(Object.entries(raw).filter(([k]) => !PIPELOCK_IGNORED_SECTIONS.has(k)));
-  const parsed = configSchema.safeParse(subject);
+  const parsed = configSchema().safeParse(subject);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];

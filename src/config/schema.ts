@@ -4,154 +4,168 @@
  * Every key is documented with its default in `pipelock.example.yaml`.
  * Parsed exactly once, by `load.ts`.
  */
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type * as Zod from 'zod';
 
-const action = z.enum(['block', 'warn', 'redact', 'strip', 'ask', 'forward']);
-const severity = z.enum(['low', 'medium', 'high', 'critical', 'info']);
+// zod is loaded on first use: with no config file, the proxy never needs it.
+const require = createRequire(import.meta.url);
 
-/** A user DLP pattern (Pipelock `dlp.patterns[]`). */
-const dlpPattern = z.strictObject({
-  /** Rule name, shown in findings. */
-  name: z.string().min(1),
-  /** RE2 regex; matched case-insensitively, like Pipelock. */
-  regex: z.string().min(1),
-  /** @default "high" */
-  severity: severity.optional(),
-  /** Checksum validator name (luhn, mod97, github-crc32, …). */
-  validator: z.string().optional(),
-});
+function buildConfigSchema(z: typeof Zod) {
+  const action = z.enum(['block', 'warn', 'redact', 'strip', 'ask', 'forward']);
+  const severity = z.enum(['low', 'medium', 'high', 'critical', 'info']);
 
-/** A user response-scanning pattern (Pipelock `response_scanning.patterns[]`). */
-const responsePattern = z.strictObject({
-  name: z.string().min(1),
-  regex: z.string().min(1),
-  severity: severity.optional(),
-});
+  /** A user DLP pattern (Pipelock `dlp.patterns[]`). */
+  const dlpPattern = z.strictObject({
+    /** Rule name, shown in findings. */
+    name: z.string().min(1),
+    /** RE2 regex; matched case-insensitively, like Pipelock. */
+    regex: z.string().min(1),
+    /** @default "high" */
+    severity: severity.optional(),
+    /** Checksum validator name (luhn, mod97, github-crc32, …). */
+    validator: z.string().optional(),
+  });
 
-export const configSchema = z.strictObject({
-  /** Pipelock config version. @default 1 */
-  version: z.number().int().optional(),
-  /** `strict`, `balanced` or `audit` (audit = log only, never block). @default "balanced" */
-  mode: z.enum(['strict', 'balanced', 'audit']).optional(),
-  /** When false, every action is downgraded to warn (audit-only). @default true */
-  enforce: z.boolean().optional(),
-  dlp: z
-    .strictObject({
-      /** Load the built-in DLP rule pack. @default true */
-      include_defaults: z.boolean().optional(),
-      /** Also flag high-entropy values of the proxy's own environment. @default true */
-      scan_env: z.boolean().optional(),
-      /** Extra patterns. @default [] */
-      patterns: z.array(dlpPattern).optional(),
-      /** Pipelock's extra secrets file and env-secret length; not used by mcp-guard (accepted for compatibility). */
-      secrets_file: z.string().optional(),
-      min_env_secret_length: z.number().optional(),
-    })
-    .optional(),
-  response_scanning: z
-    .strictObject({
-      /** @default true */
-      enabled: z.boolean().optional(),
-      /** @default "block" */
-      action: action.optional(),
-      /** Load the built-in injection rule pack. @default true */
-      include_defaults: z.boolean().optional(),
-      /** Extra injection patterns. @default [] */
-      patterns: z.array(responsePattern).optional(),
-      /** Pipelock signed-bundle allowances; not applicable to stdio, ignored. */
-      authenticated_artifacts: z.array(z.unknown()).optional(),
-    })
-    .optional(),
-  mcp_input_scanning: z
-    .strictObject({
-      /** Argument DLP (and injection in arguments). @default true */
-      enabled: z.boolean().optional(),
-      /** @default "block" */
-      action: action.optional(),
-      /** What to do with a client line that is not JSON: `block` answers -32700. @default "block" */
-      on_parse_error: z.enum(['block', 'forward']).optional(),
-    })
-    .optional(),
-  mcp_tool_scanning: z
-    .strictObject({
-      /** Tool-description poisoning scanning of `tools/list`. @default true */
-      enabled: z.boolean().optional(),
-      /** @default "block" (the tool is removed from the list) */
-      action: action.optional(),
-      /** Fingerprint tool definitions and flag changes within the session. @default true */
-      detect_drift: z.boolean().optional(),
-      /** Pipelock's admission mode for new tools; read but not used by mcp-guard yet. */
-      new_tool_admission: z.string().optional(),
-    })
-    .optional(),
-  mcp_tool_policy: z
-    .strictObject({
-      /** @default false */
-      enabled: z.boolean().optional(),
-      /** Default action for rules without one. @default "warn" */
-      action: action.optional(),
-      rules: z
-        .array(
-          z.strictObject({
-            name: z.string().min(1),
-            /** RE2 regex over the tool name. */
-            tool_pattern: z.string().min(1),
-            /** RE2 regex over argument values (all string leaves). */
-            arg_pattern: z.string().optional(),
-            /** RE2 regex restricting which argument keys are checked. */
-            arg_key: z.string().optional(),
-            action: action.optional(),
-            /** Pipelock's patch-target extraction; not supported, ignored with a warning. */
-            arg_source: z.string().optional(),
-          }),
-        )
-        .optional(),
-    })
-    .optional(),
-  logging: z
-    .strictObject({
-      /** `json` or `text`. @default "json" */
-      format: z.enum(['json', 'text']).optional(),
-      /** `stderr`, `file` or `both`; `stdout` is accepted but sent to stderr (stdout carries the protocol). @default "stderr" */
-      output: z.enum(['stdout', 'stderr', 'file', 'both']).optional(),
-      /** Audit log path, for output `file` or `both`. */
-      file: z.string().optional(),
-      /** Log allowed frames too. @default false */
-      include_allowed: z.boolean().optional(),
-      /** Log blocked frames. @default true */
-      include_blocked: z.boolean().optional(),
-    })
-    .optional(),
-  /** Findings to ignore. @default [] */
-  suppress: z
-    .array(
-      z.strictObject({
-        /** Rule id or Pipelock pattern name. */
-        rule: z.string().min(1),
-        /** Glob (`*`) over the finding's JSON path or the tool name; omitted = everywhere. */
-        path: z.string().optional(),
-        reason: z.string().optional(),
-      }),
-    )
-    .optional(),
-  /** mcp-guard: the child's environment. */
-  env: z
-    .strictObject({
-      /** Variables passed to the server besides the safe allowlist. @default [] */
-      passthrough: z.array(z.string()).optional(),
-    })
-    .optional(),
-  /** mcp-guard: resource limits. */
-  limits: z
-    .strictObject({
-      /** Largest JSON-RPC frame in bytes. @default 16777216 (16 MiB) */
-      max_frame_bytes: z.number().int().min(1024).optional(),
-    })
-    .optional(),
-});
+  /** A user response-scanning pattern (Pipelock `response_scanning.patterns[]`). */
+  const responsePattern = z.strictObject({
+    name: z.string().min(1),
+    regex: z.string().min(1),
+    severity: severity.optional(),
+  });
+
+  const configSchema = z.strictObject({
+    /** Pipelock config version. @default 1 */
+    version: z.number().int().optional(),
+    /** `strict`, `balanced` or `audit` (audit = log only, never block). @default "balanced" */
+    mode: z.enum(['strict', 'balanced', 'audit']).optional(),
+    /** When false, every action is downgraded to warn (audit-only). @default true */
+    enforce: z.boolean().optional(),
+    dlp: z
+      .strictObject({
+        /** Load the built-in DLP rule pack. @default true */
+        include_defaults: z.boolean().optional(),
+        /** Also flag high-entropy values of the proxy's own environment. @default true */
+        scan_env: z.boolean().optional(),
+        /** Extra patterns. @default [] */
+        patterns: z.array(dlpPattern).optional(),
+        /** Pipelock's extra secrets file and env-secret length; not used by mcp-guard (accepted for compatibility). */
+        secrets_file: z.string().optional(),
+        min_env_secret_length: z.number().optional(),
+      })
+      .optional(),
+    response_scanning: z
+      .strictObject({
+        /** @default true */
+        enabled: z.boolean().optional(),
+        /** @default "block" */
+        action: action.optional(),
+        /** Load the built-in injection rule pack. @default true */
+        include_defaults: z.boolean().optional(),
+        /** Extra injection patterns. @default [] */
+        patterns: z.array(responsePattern).optional(),
+        /** Pipelock signed-bundle allowances; not applicable to stdio, ignored. */
+        authenticated_artifacts: z.array(z.unknown()).optional(),
+      })
+      .optional(),
+    mcp_input_scanning: z
+      .strictObject({
+        /** Argument DLP (and injection in arguments). @default true */
+        enabled: z.boolean().optional(),
+        /** @default "block" */
+        action: action.optional(),
+        /** What to do with a client line that is not JSON: `block` answers -32700. @default "block" */
+        on_parse_error: z.enum(['block', 'forward']).optional(),
+      })
+      .optional(),
+    mcp_tool_scanning: z
+      .strictObject({
+        /** Tool-description poisoning scanning of `tools/list`. @default true */
+        enabled: z.boolean().optional(),
+        /** @default "block" (the tool is removed from the list) */
+        action: action.optional(),
+        /** Fingerprint tool definitions and flag changes within the session. @default true */
+        detect_drift: z.boolean().optional(),
+        /** Pipelock's admission mode for new tools; read but not used by mcp-guard yet. */
+        new_tool_admission: z.string().optional(),
+      })
+      .optional(),
+    mcp_tool_policy: z
+      .strictObject({
+        /** @default false */
+        enabled: z.boolean().optional(),
+        /** Default action for rules without one. @default "warn" */
+        action: action.optional(),
+        rules: z
+          .array(
+            z.strictObject({
+              name: z.string().min(1),
+              /** RE2 regex over the tool name. */
+              tool_pattern: z.string().min(1),
+              /** RE2 regex over argument values (all string leaves). */
+              arg_pattern: z.string().optional(),
+              /** RE2 regex restricting which argument keys are checked. */
+              arg_key: z.string().optional(),
+              action: action.optional(),
+              /** Pipelock's patch-target extraction; not supported, ignored with a warning. */
+              arg_source: z.string().optional(),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
+    logging: z
+      .strictObject({
+        /** `json` or `text`. @default "json" */
+        format: z.enum(['json', 'text']).optional(),
+        /** `stderr`, `file` or `both`; `stdout` is accepted but sent to stderr (stdout carries the protocol). @default "stderr" */
+        output: z.enum(['stdout', 'stderr', 'file', 'both']).optional(),
+        /** Audit log path, for output `file` or `both`. */
+        file: z.string().optional(),
+        /** Log allowed frames too. @default false */
+        include_allowed: z.boolean().optional(),
+        /** Log blocked frames. @default true */
+        include_blocked: z.boolean().optional(),
+      })
+      .optional(),
+    /** Findings to ignore. @default [] */
+    suppress: z
+      .array(
+        z.strictObject({
+          /** Rule id or Pipelock pattern name. */
+          rule: z.string().min(1),
+          /** Glob (`*`) over the finding's JSON path or the tool name; omitted = everywhere. */
+          path: z.string().optional(),
+          reason: z.string().optional(),
+        }),
+      )
+      .optional(),
+    /** mcp-guard: the child's environment. */
+    env: z
+      .strictObject({
+        /** Variables passed to the server besides the safe allowlist. @default [] */
+        passthrough: z.array(z.string()).optional(),
+      })
+      .optional(),
+    /** mcp-guard: resource limits. */
+    limits: z
+      .strictObject({
+        /** Largest JSON-RPC frame in bytes. @default 16777216 (16 MiB) */
+        max_frame_bytes: z.number().int().min(1024).optional(),
+      })
+      .optional(),
+  });
+  return configSchema;
+}
+
+let schema: ReturnType<typeof buildConfigSchema> | undefined;
+
+/** The zod schema of the config file (built once, on first use). */
+export function configSchema(): ReturnType<typeof buildConfigSchema> {
+  return (schema ??= buildConfigSchema(require('zod') as typeof Zod));
+}
 
 /** The config as written. */
-export type RawConfig = z.infer<typeof configSchema>;
+export type RawConfig = Zod.infer<ReturnType<typeof buildConfigSchema>>;
 
 /**
  * Pipelock top-level sections that do not apply to an MCP stdio proxy. They are

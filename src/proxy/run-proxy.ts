@@ -51,6 +51,8 @@ export function deriveServerName(command: string, args: readonly string[]): stri
 export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const specs = parseEnvSpecs(o.envSpecs);
   const { config, warnings, source } = loadConfig({ path: o.configPath, env: o.env, cwd: o.cwd });
+  // Rule packs are read (and any user pattern compiled) before spawning; the
+  // regex sets are compiled by warmUp() below, while the server boots.
   const chain = new ScanChain({ config, env: o.env });
   const server = o.name ?? deriveServerName(o.command, o.args);
   let log: AuditLog;
@@ -80,6 +82,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     enforce: config.enforce,
   });
 
+  chain.warmUp();
   const relay = new Relay({
     clientIn: o.stdin,
     clientOut: o.stdout,

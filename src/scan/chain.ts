@@ -4,7 +4,7 @@
  * poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
  */
 import type { GuardConfig, UserPattern } from '../config/normalize.js';
-import { compileRule, loadRulePacks, type CompiledRule, type RuleSpec } from './rule-pack.js';
+import { compileRule, loadBuiltinRules, type CompiledRule, type RuleSpec } from './rule-pack.js';
 import { RuleMatcher } from './matcher.js';
 import { DlpScanner } from './dlp-scanner.js';
 import { EnvSecrets } from './env-secrets.js';
@@ -31,7 +31,7 @@ export interface Verdict {
 /** Rules and options a chain is built from. */
 export interface ChainOptions {
   readonly config: GuardConfig;
-  /** Built-in rules; defaults to `loadRulePacks()`. */
+  /** Built-in rules; defaults to `loadBuiltinRules()`. */
   readonly rules?: readonly CompiledRule[];
   /** Environment for the env-secret check; defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
@@ -72,7 +72,7 @@ export class ScanChain {
   constructor(options: ChainOptions) {
     const { config } = options;
     this.#config = config;
-    const builtin = options.rules ?? loadRulePacks();
+    const builtin = options.rules ?? loadBuiltinRules();
     const dlp = [
       ...(config.dlp.includeDefaults ? builtin.filter((r) => r.category === 'dlp') : []),
       ...config.dlp.patterns.map((p) => userRule(p, 'dlp')),
@@ -91,6 +91,14 @@ export class ScanChain {
     if (config.injection.enabled && injection.length > 0) this.#scanners.push(new InjectionScanner(new RuleMatcher(injection)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
+  }
+
+  /**
+   * Compile every scanner's regex sets now rather than on the first frame
+   * (the proxy calls this right after spawning the server, while it boots).
+   */
+  warmUp(): void {
+    for (const s of this.#scanners) s.warmUp?.();
   }
 
   /** Secret values harvested from the environment, for masking free-form log text. */

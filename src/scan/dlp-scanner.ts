@@ -31,6 +31,10 @@ export class DlpScanner implements Scanner {
     this.#envSecrets = options.envSecrets;
   }
 
+  warmUp(): void {
+    this.#matcher.match('mcp-guard warm-up');
+  }
+
   scan(input: ScanInput): Finding[] {
     const { message } = input;
     if (input.direction !== 'client-to-server' || message.method === undefined) return [];

@@ -21,6 +21,10 @@ export class InjectionScanner implements Scanner {
     this.#matcher = matcher;
   }
 
+  warmUp(): void {
+    this.#matcher.match('mcp-guard warm-up');
+  }
+
   scan(input: ScanInput): Finding[] {
     if (input.direction !== 'server-to-client') return [];
     const { message } = input;

@@ -22,6 +22,10 @@ export class PoisoningScanner implements Scanner {
     this.#matcher = matcher;
   }
 
+  warmUp(): void {
+    this.#matcher.match('mcp-guard warm-up');
+  }
+
   scan(input: ScanInput): Finding[] {
     if (input.direction !== 'server-to-client' || input.context?.method !== 'tools/list') return [];
     const result = input.message.result;

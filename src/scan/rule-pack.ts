@@ -17,12 +17,13 @@
  *       no_match: ['ghp_short']
  * ```
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import RE2 from 're2';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type * as Yaml from 'yaml';
+import type * as Zod from 'zod';
 import { GuardError } from '../errors.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
 import { VARIANT_NAMES, type VariantName } from './normalize.js';
@@ -31,27 +32,38 @@ import { VARIANT_NAMES, type VariantName } from './normalize.js';
 export const RULE_CATEGORIES = ['dlp', 'injection', 'tool-poisoning'] as const;
 export type RuleCategory = (typeof RULE_CATEGORIES)[number];
 
-const ruleSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are lower-case kebab-case'),
-  category: z.enum(RULE_CATEGORIES),
-  severity: z.enum(['low', 'medium', 'high', 'critical']),
-  description: z.string().min(1),
-  regex: z.string().min(1),
-  keywords: z.array(z.string().min(1)).optional(),
-  validator: z.enum(VALIDATOR_NAMES).optional(),
-  variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
-  /** Source of the format: provider docs URL or spec section. */
-  source: z.string().optional(),
-  examples: z.strictObject({
-    match: z.array(z.string()).min(1, 'every rule needs at least one match example'),
-    no_match: z.array(z.string()).min(1, 'every rule needs at least one no_match example'),
-  }),
-});
+// yaml and zod are loaded on first use: the proxy's hot start path reads the
+// prebuilt dist/rules.json instead (see loadBuiltinRules) and needs neither.
+const require = createRequire(import.meta.url);
 
-const packSchema = z.strictObject({ rules: z.array(ruleSchema) });
+function buildSchemas(z: typeof Zod) {
+    const ruleSchema = z.strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are lower-case kebab-case'),
+    category: z.enum(RULE_CATEGORIES),
+    severity: z.enum(['low', 'medium', 'high', 'critical']),
+    description: z.string().min(1),
+    regex: z.string().min(1),
+    keywords: z.array(z.string().min(1)).optional(),
+    validator: z.enum(VALIDATOR_NAMES).optional(),
+    variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
+    /** Source of the format: provider docs URL or spec section. */
+    source: z.string().optional(),
+    examples: z.strictObject({
+      match: z.array(z.string()).min(1, 'every rule needs at least one match example'),
+      no_match: z.array(z.string()).min(1, 'every rule needs at least one no_match example'),
+    }),
+  });
+  return { ruleSchema, packSchema: z.strictObject({ rules: z.array(ruleSchema) }) };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+function packSchema(): ReturnType<typeof buildSchemas>['packSchema'] {
+  schemas ??= buildSchemas(require('zod') as typeof Zod);
+  return schemas.packSchema;
+}
 
 /** A rule as written in YAML. */
-export type RuleSpec = z.infer<typeof ruleSchema>;
+export type RuleSpec = Zod.infer<ReturnType<typeof buildSchemas>['ruleSchema']>;
 
 /** A rule compiled for matching. */
 export interface CompiledRule {
@@ -62,9 +74,14 @@ export interface CompiledRule {
   readonly source: string;
   readonly validator: ValidatorName | undefined;
   readonly variants: readonly VariantName[];
-  /** Global RE2 used to enumerate matches. */
+  /** Global RE2 used to enumerate matches (compiled on first use for prevalidated rules). */
   readonly re: RE2;
   readonly spec: RuleSpec;
+}
+
+/** Path of the prebuilt, prevalidated rule packs written by `npm run build`. */
+export function builtRulesPath(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', 'rules.json');
 }
 
 /** Directory of the built-in rule packs (`<package>/rules`). */
@@ -93,8 +110,13 @@ function defaultVariants(category: RuleCategory): VariantName[] {
   return category === 'dlp' ? ['raw'] : ['normalized'];
 }
 
-/** Compile a validated rule spec. @throws GuardError `RULES_INVALID` */
-export function compileRule(spec: RuleSpec, origin: string): CompiledRule {
+/**
+ * Compile a validated rule spec.
+ * @param lazy compile the regex on first use (for rules already validated at build time)
+ * @throws GuardError `RULES_INVALID` when RE2 rejects the regex (when not lazy)
+ */
+export function compileRule(spec: RuleSpec, origin: string, lazy = false): CompiledRule {
+  let re: RE2 | undefined = lazy ? undefined : compileRegex(spec.id, spec.regex);
   return {
     id: spec.id,
     category: spec.category,
@@ -103,9 +125,50 @@ export function compileRule(spec: RuleSpec, origin: string): CompiledRule {
     source: spec.source ?? origin,
     validator: spec.validator,
     variants: spec.variants ?? defaultVariants(spec.category),
-    re: compileRegex(spec.id, spec.regex),
+    get re(): RE2 {
+      return (re ??= compileRegex(spec.id, spec.regex));
+    },
     spec,
   };
+}
+
+/** Shape of dist/rules.json. */
+interface BuiltRules {
+  readonly files: Record<string, number>;
+  readonly rules: ReadonlyArray<{ spec: RuleSpec; origin: string }>;
+}
+
+/** Serialise validated rules for dist/rules.json, with the packs' mtimes (ms). */
+export function serializeRules(rules: readonly CompiledRule[], dir: string = builtinRulesDir()): string {
+  const files = Object.fromEntries(yamlFiles(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+  const built: BuiltRules = { files, rules: rules.map((r) => ({ spec: r.spec, origin: r.source })) };
+  return JSON.stringify(built);
+}
+
+/**
+ * The built-in rule packs: from dist/rules.json when it is current (same pack
+ * files, none modified since the build), else parsed from rules/*.yaml.
+ * @throws GuardError `RULES_INVALID` as {@link loadRulePacks}
+ */
+export function loadBuiltinRules(): CompiledRule[] {
+  const dir = builtinRulesDir();
+  const path = builtRulesPath();
+  if (existsSync(path)) {
+    try {
+      const built = JSON.parse(readFileSync(path, 'utf8')) as BuiltRules;
+      const files = yamlFiles(dir);
+      const current =
+        files.length === Object.keys(built.files).length && files.every((f) => built.files[f] === statSync(join(dir, f)).mtimeMs);
+      if (current) return built.rules.map((r) => compileRule(r.spec, r.origin, true));
+    } catch {
+      // A damaged build artefact: fall back to the YAML sources below.
+    }
+  }
+  return loadRulePacks(dir);
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
 }
 
 /**
@@ -117,10 +180,11 @@ export function compileRule(spec: RuleSpec, origin: string): CompiledRule {
 export function loadRulePacks(dir: string = builtinRulesDir()): CompiledRule[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+    files = yamlFiles(dir);
   } catch (err) {
     throw new GuardError('RULES_INVALID', `cannot read rules directory ${dir}: ${(err as Error).message}`);
   }
+  const { parse: parseYaml } = require('yaml') as typeof Yaml;
   const problems: string[] = [];
   const rules: CompiledRule[] = [];
   const seen = new Map<string, string>();
@@ -133,7 +197,7 @@ export function loadRulePacks(dir: string = builtinRulesDir()): CompiledRule[] {
       problems.push(`${file}: ${(err as Error).message}`);
       continue;
     }
-    const parsed = packSchema.safeParse(doc);
+    const parsed = packSchema().safeParse(doc);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         problems.push(`${file}: ${issue.path.join('.')}: ${issue.message}`);

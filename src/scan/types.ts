@@ -66,4 +66,6 @@ export interface Scanner {
   /** Config section name this scanner's action comes from. */
   readonly name: 'dlp' | 'injection' | 'tool-poisoning' | 'drift';
   scan(input: ScanInput): Finding[];
+  /** Compile lazily built state now (optional). */
+  warmUp?(): void;
 }
