@@ -25,6 +25,7 @@ interface ChangeFlags {
   scope: ScopeFilter;
   dryRun?: boolean;
   config?: string;
+  includeUnrecorded?: boolean;
 }
 
 function scopeOption(): Option {
@@ -68,7 +69,8 @@ function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (cod
 function removeAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (code: number) => void) {
   return (flags: ChangeFlags): void => {
     const dryRun = flags.dryRun === true;
-    const reports = runRemove({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, ...(dryRun ? { mask: masker() } : {}) });
+    const includeUnrecorded = flags.includeUnrecorded === true;
+    const reports = runRemove({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, includeUnrecorded, ...(dryRun ? { mask: masker() } : {}) });
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'remove', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
     finish(reports, setExitCode);
@@ -96,6 +98,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .description(`restore the MCP server entries of ${who} as they were before setup`)
       .addOption(scopeOption())
       .option('--dry-run', 'print a unified diff per file and write nothing')
+      .option('--include-unrecorded', 'also unwrap entries setup has no record of (wrapped by hand, or state file lost)')
       .action(removeAction(clients, io, setExitCode));
   }
   program

@@ -21,7 +21,8 @@ export type ItemStatus =
   | 'read-only' // cannot be edited in place
   | 'restored' // remove put the recorded original back, byte for byte
   | 'unwrapped' // remove undid the wrap on an entry edited since setup
-  | 'not-wrapped'; // remove found nothing to undo
+  | 'not-wrapped' // remove found nothing to undo
+  | 'unrecorded'; // remove left a wrapped entry that setup did not wrap (wrapped by hand)
 
 /** One entry in a report. */
 export interface ItemReport {

@@ -3,7 +3,7 @@
  * (the parser VS Code uses for its own settings): edits replace only the
  * `command` and `args` values, so comments, key order and layout survive.
  */
-import { applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { applyEdits, findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { GuardError } from '../errors.js';
 import type { EntryEditor, EntryRef, ServerContainer } from './types.js';
 
@@ -55,6 +55,18 @@ function entryNode(text: string, container: ServerContainer, name: string): Node
   return node;
 }
 
+/** Insert `items` before the first element of a non-empty array node, in the array's own layout. */
+function prependItems(text: string, array: Node, items: readonly string[]): string {
+  const first = array.children?.[0] as Node;
+  const gap = text.slice(array.offset + 1, first.offset);
+  const sep = gap.includes('\n') ? `,${layout(text).eol}${lineIndent(text, first.offset)}` : /,\s/.test(text.slice(array.offset, array.offset + array.length)) || array.children?.length === 1 ? ', ' : ',';
+  return applyEdits(text, [{ offset: first.offset, length: 0, content: items.map((a) => JSON.stringify(a) + sep).join('') }]);
+}
+
+function entryArgs(text: string, container: ServerContainer, name: string): Node {
+  return property(entryNode(text, container, name), 'args')?.children?.[1] as Node;
+}
+
 /** The editor for `json` and `jsonc` files (comments and trailing commas are tolerated in both). */
 export const jsonEditor: EntryEditor = {
   parse(text, file) {
@@ -88,9 +100,14 @@ export const jsonEditor: EntryEditor = {
     const argsValue = argsProp?.children?.[1];
     if (args === undefined) {
       if (argsProp === undefined) return out;
-      const { eol, unit } = layout(out);
-      const edits = modify(out, [...container.path, name, 'args'], undefined, { formattingOptions: { eol, insertSpaces: unit !== '\t', tabSize: unit === '\t' ? 1 : unit.length } });
-      return applyEdits(out, edits);
+      // remove the property with the separator before it (or after it, when it comes first)
+      const props = node.children ?? [];
+      const i = props.indexOf(argsProp);
+      const prev = props[i - 1];
+      const next = props[i + 1];
+      const start = prev !== undefined ? prev.offset + prev.length : argsProp.offset;
+      const end = prev === undefined && next !== undefined ? next.offset : argsProp.offset + argsProp.length;
+      return applyEdits(out, [{ offset: start, length: end - start, content: '' }]);
     }
     if (argsValue !== undefined) {
       const previous = out.slice(argsValue.offset, argsValue.offset + argsValue.length);
@@ -103,5 +120,20 @@ export const jsonEditor: EntryEditor = {
     const sep = entryText.includes('\n') ? `,${layout(out).eol}${lineIndent(out, cmdProp.offset)}` : ', ';
     out = applyEdits(out, [{ offset: cmdEnd, length: 0, content: `${sep}"args": ${formatArray(args, out, cmdProp.offset, undefined)}` }]);
     return out;
+  },
+
+  wrapCommand(text, container, name, command, prefix) {
+    const node = entryNode(text, container, name);
+    const args = property(node, 'args')?.children?.[1];
+    if (args?.type !== 'array' || (args.children?.length ?? 0) === 0) {
+      const current = args === undefined ? [] : (getNodeValue(args) as unknown);
+      if (!Array.isArray(current)) throw new GuardError('INPUT_INVALID', `entry ${name}: args is not a list`);
+      return jsonEditor.setCommand(text, container, name, command, [...prefix]);
+    }
+    const cmd = property(node, 'command')?.children?.[1];
+    if (cmd === undefined) throw new GuardError('INPUT_INVALID', `entry ${name} has no command`);
+    // args come after or before command: edit the later one first so offsets stay valid
+    const setCmd = (t: string): string => applyEdits(t, [{ offset: cmd.offset, length: cmd.length, content: JSON.stringify(command) }]);
+    return args.offset > cmd.offset ? setCmd(prependItems(text, args, prefix)) : prependItems(setCmd(text), entryArgs(setCmd(text), container, name), prefix);
   },
 };

@@ -2,7 +2,8 @@
  * `mcp-guard <client> remove`: undo setup. An entry that is still exactly as
  * setup left it gets its recorded original text back, byte for byte; one that
  * was edited since is unwrapped in place (command and args from after `--`),
- * keeping the edits. Entries wrapped by hand are unwrapped the same way.
+ * keeping the edits. Entries setup has no record of (wrapped by hand, or
+ * before the state file was lost) are left wrapped unless `includeUnrecorded`.
  */
 import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
 import { editorFor } from './config-file.js';
@@ -28,7 +29,7 @@ function restoreExact(text: string, input: PlanInput, ref: EntryRef, record: Set
  * @returns the new text, a report per entry, and the state records to drop
  * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
  */
-export function planRemove(input: PlanInput): FilePlan {
+export function planRemove(input: PlanInput, includeUnrecorded = false): FilePlan {
   const { text, location, client } = input;
   const editor = editorFor(location.format);
   const items: ItemReport[] = [];
@@ -44,6 +45,10 @@ export function planRemove(input: PlanInput): FilePlan {
     if (kind.kind !== 'wrapped') {
       items.push({ ...base, status: kind.kind === 'remote' ? 'remote' : 'not-wrapped' });
       if (record !== undefined) records.set(key, null);
+      continue;
+    }
+    if (record === undefined && !includeUnrecorded) {
+      items.push({ ...base, status: 'unrecorded' });
       continue;
     }
     if (ref.readOnly !== undefined) {
@@ -68,11 +73,17 @@ export function planRemove(input: PlanInput): FilePlan {
   return { text: out, items, records };
 }
 
+/** Options of {@link runRemove}. */
+export interface RemoveOptions extends ChangeOptions {
+  /** Also unwrap wrapped entries that setup has no record of. @default false */
+  readonly includeUnrecorded?: boolean;
+}
+
 /**
  * Undo setup for every file of `options.clients` within the scope.
  * @returns one report per file
  * @throws GuardError when the setup state cannot be read or written
  */
-export function runRemove(options: ChangeOptions): FileReport[] {
-  return applyToFiles(options, planRemove);
+export function runRemove(options: RemoveOptions): FileReport[] {
+  return applyToFiles(options, (input) => planRemove(input, options.includeUnrecorded === true));
 }

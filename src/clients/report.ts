@@ -15,6 +15,7 @@ const LABELS: Record<ItemStatus, string> = {
   restored: 'restored',
   unwrapped: 'unwrapped in place',
   'not-wrapped': 'not wrapped',
+  unrecorded: 'left wrapped (no record)',
 };
 
 function label(item: ItemReport): string {
@@ -63,6 +64,8 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
     );
   } else {
     lines.push(`Restored ${plural(count(reports, 'restored'), 'server')} exactly, unwrapped ${count(reports, 'unwrapped')} in place (${verb} ${plural(files, 'file')}).`);
+    const kept = count(reports, 'unrecorded');
+    if (kept > 0) lines.push(`${plural(kept, 'server')} left wrapped: setup has no record of wrapping them; use --include-unrecorded to unwrap them too.`);
   }
   if (errors > 0) lines.push(`${plural(errors, 'file')} could not be processed; see the errors above.`);
   if (o.dryRun) lines.push('Dry run: nothing was written.');

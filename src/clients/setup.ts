@@ -42,10 +42,15 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     else if (ref.readOnly !== undefined) items.push({ ...base, status: 'read-only', note: ref.readOnly });
     else {
       const w = wrapEntry(ref.value, { name: ref.name, configPath: options.configPath, launcher });
-      out = editor.setCommand(out, ref.container, ref.name, w.command, w.args);
+      const origArgs = Array.isArray(ref.value['args']) ? ref.value['args'].length : 0;
+      out = editor.wrapCommand(out, ref.container, ref.name, w.command, w.args.slice(0, w.args.length - origArgs));
       expected.set(entryKey(ref), w.entry);
       wrappedRefs.push(ref);
-      const note = w.refusedEnv.length > 0 ? `not passed to the server (mcp-guard refuses them): ${w.refusedEnv.join(', ')}` : undefined;
+      const notes: string[] = [];
+      if (w.refusedEnv.length > 0) notes.push(`not passed to the server (mcp-guard refuses them): ${w.refusedEnv.join(', ')}`);
+      // VS Code loads envFile itself; the proxy only passes variables it is told about
+      if (typeof ref.value['envFile'] === 'string') notes.push('variables from envFile reach the server only if listed in the config env.passthrough');
+      const note = notes.length > 0 ? notes.join('; ') : undefined;
       items.push({ ...base, status: 'wrapped', ...(note !== undefined ? { note } : {}) });
     }
   }

@@ -135,6 +135,17 @@ function splice(s: string, start: number, end: number, content: string): string 
   return s.slice(0, start) + content + s.slice(end);
 }
 
+/** Index of the first element of the array value at `start` (`[`), or -1 when it is empty. */
+function firstElement(s: string, start: number, end: number): number {
+  let i = start + 1;
+  while (i < end) {
+    if (/\s|,/.test(s[i] as string)) i++;
+    else if (s[i] === '#') i = s.indexOf('\n', i) === -1 ? end : s.indexOf('\n', i);
+    else return s[i] === ']' ? -1 : i;
+  }
+  return -1;
+}
+
 /** The editor for TOML files. */
 export const tomlEditor: EntryEditor = {
   parse(text, file) {
@@ -183,5 +194,23 @@ export const tomlEditor: EntryEditor = {
     const atEnd = !out.slice(cmdNow.lineStart, cmdNow.lineEnd).endsWith('\n');
     out = splice(out, cmdNow.lineEnd, cmdNow.lineEnd, `${atEnd ? eol : ''}${lead}args = ${tomlArray(args, out, undefined)}${atEnd ? '' : eol}`);
     return out;
+  },
+
+  wrapCommand(text, container, name, command, prefix) {
+    const t = findTable(text, container, name);
+    const argsPair = t?.pairs.find((p) => p.key === 'args');
+    const cmd = t?.pairs.find((p) => p.key === 'command');
+    const first = argsPair !== undefined && text[argsPair.valueStart] === '[' ? firstElement(text, argsPair.valueStart, argsPair.valueEnd) : -1;
+    if (argsPair === undefined || cmd === undefined || first === -1) return tomlEditor.setCommand(text, container, name, command, [...prefix]);
+    const lineStart = text.lastIndexOf('\n', first - 1) + 1;
+    const multiLine = lineStart > argsPair.valueStart;
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    const sep = multiLine ? `,${eol}${text.slice(lineStart, first)}` : ', ';
+    // args usually follows command: edit the later span first so earlier offsets stay valid
+    const edits = [
+      { at: first, end: first, content: prefix.map((a) => tomlString(a) + sep).join('') },
+      { at: cmd.valueStart, end: cmd.valueEnd, content: tomlString(command) },
+    ].sort((a, b) => b.at - a.at);
+    return edits.reduce((s, e) => splice(s, e.at, e.end, e.content), text);
   },
 };

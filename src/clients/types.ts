@@ -100,4 +100,12 @@ export interface EntryEditor {
    * @throws GuardError `INPUT_INVALID` when the entry cannot be found or edited
    */
   setCommand(text: string, container: ServerContainer, name: string, command: string, args: readonly string[] | undefined): string;
+  /**
+   * Set an entry's `command` and insert `prefix` before the first element of
+   * its `args` (creating `args` when absent). The original arguments keep their
+   * text, comments included.
+   * @returns the new text
+   * @throws GuardError `INPUT_INVALID` when the entry cannot be found or edited
+   */
+  wrapCommand(text: string, container: ServerContainer, name: string, command: string, prefix: readonly string[]): string;
 }

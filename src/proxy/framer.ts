@@ -66,7 +66,7 @@ export class LineFramer {
     this.#maxFrameBytes = maxFrameBytes;
   }
 
-  /** Feed one chunk. Emits zero or more lines synchronously. */
+  /** Feed one chunk (not modified afterwards by the caller). Emits zero or more lines synchronously. */
   push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
@@ -109,8 +109,8 @@ export class LineFramer {
       this.#pending = 0;
       return;
     }
-    // Copy: the caller may reuse the chunk's memory.
-    this.#chunks.push(Buffer.from(part));
+    // No copy: stream chunks are fresh buffers that nobody writes to afterwards.
+    this.#chunks.push(part);
     this.#pending += part.length;
   }
 
@@ -137,4 +137,5 @@ export function lineToWire(line: RawLine): Buffer {
   return Buffer.concat([line.bytes, NEWLINE]);
 }
 
-const NEWLINE = Buffer.from('\n');
+/** The `\n` terminator, for writers that send a frame as two buffers (no copy). */
+export const NEWLINE = Buffer.from('\n');

@@ -7,7 +7,7 @@
  * Streams are injected, so tests can drive a relay in-process.
  */
 import type { Readable, Writable } from 'node:stream';
-import { LineFramer, lineToWire, type OversizedLine, type RawLine } from './framer.js';
+import { LineFramer, NEWLINE, type OversizedLine, type RawLine } from './framer.js';
 import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
 import { GuardSession } from './session.js';
 import type { ScanChain } from '../scan/chain.js';
@@ -90,21 +90,26 @@ export class Relay {
     }
   }
 
-  #write(dest: Writable, source: Readable, data: Buffer): void {
+  /** Write one frame (one or more buffers, sent together); pause `source` until `dest` drains. */
+  #write(dest: Writable, source: Readable, ...data: Buffer[]): void {
     if (!dest.writable) return;
-    if (!dest.write(data)) {
+    let ok = true;
+    if (data.length > 1) dest.cork();
+    for (const d of data) ok = dest.write(d) && ok;
+    if (data.length > 1) dest.uncork();
+    if (!ok) {
       source.pause();
       dest.once('drain', () => source.resume());
     }
   }
 
-  #toClient(data: Buffer): void {
-    this.#write(this.#o.clientOut, this.#o.serverOut, data);
+  #toClient(...data: Buffer[]): void {
+    this.#write(this.#o.clientOut, this.#o.serverOut, ...data);
   }
 
-  #toServer(data: Buffer): void {
+  #toServer(...data: Buffer[]): void {
     if (this.#serverGone) return;
-    this.#write(this.#o.serverIn, this.#o.clientIn, data);
+    this.#write(this.#o.serverIn, this.#o.clientIn, ...data);
   }
 
   #fromClient(line: RawLine): void {
@@ -114,7 +119,7 @@ export class Relay {
       value = JSON.parse(line.text);
     } catch {
       if (this.#o.onParseError === 'forward') {
-        this.#toServer(lineToWire(line));
+        this.#toServer(line.bytes, NEWLINE);
         return;
       }
       this.#o.log.warn(`client sent a line that is not JSON (${line.bytes.length} bytes); answered -32700`, { direction: 'client-to-server' });
@@ -149,7 +154,7 @@ export class Relay {
       this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited'));
       return;
     }
-    this.#toServer(lineToWire(line));
+    this.#toServer(line.bytes, NEWLINE);
   }
 
   #fromServer(line: RawLine): void {
@@ -189,7 +194,7 @@ export class Relay {
       this.#toClient(filterTools(msg, verdict.removeTools));
       return;
     }
-    this.#toClient(lineToWire(line));
+    this.#toClient(line.bytes, NEWLINE);
   }
 
   #oversized(direction: Direction, info: OversizedLine): void {
