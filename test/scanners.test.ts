@@ -45,6 +45,15 @@ describe('DlpScanner', () => {
       expect(s.scan(req({ arguments: { v: enc } })).map((f) => f.transform)).toContain(transform);
     }
   });
+  it('ng: a key split across two argument fields, in either order', () => {
+    const [head, tail] = [KEY.slice(0, 12), KEY.slice(12)];
+    for (const args of [{ a: head, b: tail }, { z: head, a: tail }]) {
+      const f = s.scan(req({ name: 'x', arguments: args }));
+      expect(f[0], JSON.stringify(args)).toMatchObject({ rule: 'test-key', transform: 'join' });
+      expect(f[0]?.path).toMatch(/^params\.arguments\.[abz]\+params\.arguments\.[abz]$/);
+    }
+    expect(s.scan(req({ name: 'x', arguments: { a: 'tk_short', b: 'plain words here' } }))).toEqual([]);
+  });
   it('ng: an environment secret with no pattern, raw or encoded', () => {
     const secret = 'Zx9!qR7#mK2$wP5vL8nT';
     const env = new DlpScanner(new RuleMatcher([]), { envSecrets: new EnvSecrets({ ACME_SECRET: secret, HOME: '/home/someone/aaaaaaaaaaaaaaaa' }) });

@@ -3,12 +3,17 @@
  * `params` (for `tools/call`, that includes `params.arguments`) for credentials,
  * in raw form and in every decoded view (base64, hex, URL-encoding, …).
  */
-import { collectStrings } from './json-walk.js';
+import { collectStrings, type StringLeaf } from './json-walk.js';
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
+
+/** Values considered for split-secret joining, at most. */
+export const MAX_JOIN_FIELDS = 12;
+/** Longest value (UTF-16 units) considered for joining; longer ones are scanned alone. */
+export const MAX_JOIN_LENGTH = 512;
 
 /** Options for {@link DlpScanner}. */
 export interface DlpScannerOptions {
@@ -45,10 +50,38 @@ export class DlpScanner implements Scanner {
   /** Scan any JSON value; findings carry paths below `basePath`. */
   scanValue(value: unknown, basePath: string): Finding[] {
     const findings: Finding[] = [];
-    for (const leaf of collectStrings(value, basePath)) {
+    const leaves = collectStrings(value, basePath);
+    for (const leaf of leaves) {
       this.scanText(leaf.value, leaf.path, findings);
     }
+    this.#scanJoined(leaves, findings);
     return findings;
+  }
+
+  /**
+   * Split secrets: a credential cut across two fields (`{"a":"ghp_12…","b":"…xyz"}`)
+   * is caught by scanning the values joined in sorted-path order, and every
+   * ordered pair of values, for at most {@link MAX_JOIN_FIELDS} short values.
+   * Only rules not already found in a single field are reported, with transform `join`.
+   */
+  #scanJoined(leaves: readonly StringLeaf[], findings: Finding[]): void {
+    const values = leaves.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
+    if (values.length < 2) return;
+    const found = new Set(findings.map((f) => f.rule));
+    const tryText = (text: string, path: string): void => {
+      for (const h of this.#matcher.match(text)) {
+        if (found.has(h.rule.id)) continue;
+        found.add(h.rule.id);
+        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: 'join', masked: h.masked });
+      }
+    };
+    const sorted = [...values].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    tryText(sorted.map((l) => l.value).join(''), sorted.map((l) => l.path).join('+'));
+    for (const a of values) {
+      for (const b of values) {
+        if (a !== b) tryText(a.value + b.value, `${a.path}+${b.path}`);
+      }
+    }
   }
 
   /** Scan one string (raw, then decoded views) and append findings. */
