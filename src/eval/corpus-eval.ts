@@ -111,15 +111,14 @@ function groupBy(records: readonly ScoredRecord[], key: (r: ScoredRecord) => str
  * @throws Error when a corpus file is missing or malformed
  */
 export function evaluateCategory(corpusDir: string, category: EvalCategory, rules?: readonly CompiledRule[]): CategoryReport {
-  // A fresh chain per record: drift state must not carry between unrelated records.
-  const config = normalizeConfig({ dlp: { scan_env: false } });
-  const base = new ScanChain({ config, env: {}, ...(rules ? { rules } : {}) });
+  // Drift is off: unrelated records must not be compared with each other.
+  const config = normalizeConfig({ dlp: { scan_env: false }, mcp_tool_scanning: { detect_drift: false } });
+  const chain = new ScanChain({ config, env: {}, ...(rules ? { rules } : {}) });
   const wanted = FINDING_CATEGORY[category];
   const scored: ScoredRecord[] = [];
   let totalUs = 0;
   for (const [file, positive] of [['positives.jsonl', true], ['negatives.jsonl', false]] as const) {
     for (const rec of readJsonl(join(corpusDir, category, file))) {
-      const chain = category === 'tool-poisoning' ? new ScanChain({ config, env: {}, ...(rules ? { rules } : {}) }) : base;
       const t0 = process.hrtime.bigint();
       const findings: readonly Finding[] = chain.evaluate(frameFor(category, rec)).findings;
       totalUs += Number(process.hrtime.bigint() - t0) / 1000;

@@ -1,12 +1,13 @@
 /**
  * Response injection: runs the injection rules over the concatenated
- * model-visible text of a server response (see response-text.ts), normalised
- * (NFKC, invisible characters stripped, confusables mapped) and decoded.
+ * model-visible text of a server frame (see surfaces.ts), normalised (NFKC,
+ * invisible characters stripped, confusables mapped) and decoded.
  */
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
-import { extractResponseText, pathAt, type ExtractedText } from './response-text.js';
+import { pathAt, type ExtractedText } from './response-text.js';
+import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
@@ -27,10 +28,7 @@ export class InjectionScanner implements Scanner {
 
   scan(input: ScanInput): Finding[] {
     if (input.direction !== 'server-to-client') return [];
-    const { message } = input;
-    if (message.result === undefined && message.error === undefined) return [];
-    if (input.context?.method === 'tools/list') return [];
-    return this.scanExtracted(extractResponseText(message));
+    return this.scanExtracted(extractServerText(input));
   }
 
   /** Scan already-extracted text; findings point at the segment holding each hit. */

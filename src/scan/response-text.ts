@@ -1,14 +1,12 @@
 /**
- * Extracts the model-visible text of a JSON-RPC response as one concatenated
- * string with a segment map, so a phrase split across content blocks is still
- * matched and each hit can be traced back to its field.
+ * Concatenated text with a segment map, so a phrase split across fields (content
+ * blocks, say) is still matched and each hit can be traced back to its field.
+ * What to collect per method is in surfaces.ts.
  *
- * Shapes: MCP spec 2025-06-18, Server features § Tools, "Tool Result":
- * `content[]` of `text`, `resource` (embedded, `resource.text`), `resource_link`
- * (name, description), plus `structuredContent`.
+ * Content blocks: MCP spec 2025-06-18, Server features § Tools, "Tool Result":
+ * `text`, `resource` (embedded, `resource.text`), `resource_link` (name, description).
  */
-import { collectStrings, joinPath } from './json-walk.js';
-import type { JsonRpcMessage } from './types.js';
+import { joinPath } from './json-walk.js';
 
 /** A field's place inside the concatenated text. */
 export interface Segment {
@@ -51,7 +49,8 @@ export function pathAt(extracted: ExtractedText, at: number): string {
   return extracted.segments[extracted.segments.length - 1]?.path ?? '';
 }
 
-function addContentBlocks(c: TextCollector, content: unknown, base: string): void {
+/** Add the texts of MCP content blocks (text, embedded resource text, resource_link names/descriptions). */
+export function addContentBlocks(c: TextCollector, content: unknown, base: string): void {
   if (!Array.isArray(content)) return;
   content.forEach((block: unknown, i) => {
     if (block === null || typeof block !== 'object') return;
@@ -67,27 +66,4 @@ function addContentBlocks(c: TextCollector, content: unknown, base: string): voi
       if (b['type'] === 'resource_link' && typeof b[k] === 'string') c.add(joinPath(p, k), b[k]);
     }
   });
-}
-
-/**
- * Model-visible text of a response: `result.content[]` blocks, every string in
- * `result.structuredContent`, and `error.message` (plus string `error.data`).
- */
-export function extractResponseText(message: JsonRpcMessage): ExtractedText {
-  const c = new TextCollector();
-  const result = message.result;
-  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
-    addContentBlocks(c, result['content'], 'result.content');
-    if (result['structuredContent'] !== undefined) {
-      for (const leaf of collectStrings(result['structuredContent'], 'result.structuredContent')) {
-        if (!leaf.isKey) c.add(leaf.path, leaf.value);
-      }
-    }
-  }
-  const err = message.error;
-  if (err !== undefined && err !== null && typeof err === 'object') {
-    if (typeof err.message === 'string') c.add('error.message', err.message);
-    if (typeof err.data === 'string') c.add('error.data', err.data);
-  }
-  return c.done();
 }

@@ -5,6 +5,7 @@
  * look-alikes do not fire. Every validator is a pure `(text) => boolean`.
  */
 import { createHash } from 'node:crypto';
+import { isPlaceholder } from './placeholders.js';
 
 /** Names usable in a rule's `validator` field (and Pipelock's `dlp.patterns[].validator`). */
 export const VALIDATOR_NAMES = [
@@ -15,6 +16,7 @@ export const VALIDATOR_NAMES = [
   'cloudflare-crc32',
   'pypi-macaroon',
   'jwt',
+  'discord-bot-token',
   'wif',
   'xprv',
   'entropy',
@@ -158,6 +160,16 @@ export function jwt(text: string): boolean {
 }
 
 /**
+ * Discord bot token structure: `base64url(user id).timestamp.hmac`, where the first
+ * segment decodes to the bot's 17–20 digit snowflake id. Source:
+ * https://discord.com/developers/docs/reference#snowflakes and #authentication.
+ */
+export function discordBotToken(text: string): boolean {
+  const id = base64urlText(text.split('.')[0] ?? '');
+  return id !== undefined && /^\d{17,20}$/.test(id);
+}
+
+/**
  * PyPI API token structure: `pypi-` + a base64url macaroon (libmacaroons v2 binary
  * format, first byte 0x02) whose location field names `pypi.org` or `test.pypi.org`.
  * Source: https://pypi.org/help/#apitoken and the `pypitoken` project.
@@ -281,21 +293,21 @@ export function genericSecret(text: string): boolean {
   const m = ASSIGNMENT.exec(text);
   const name = m?.groups?.['name'] ?? '';
   const value = m?.groups?.['value'] ?? '';
-  if (PUBLIC_NAME.test(name) || CODE_REFERENCE.test(value)) return false;
+  if (PUBLIC_NAME.test(name) || CODE_REFERENCE.test(value) || isPlaceholder(value)) return false;
   return value.length >= 10 && /[A-Za-z]/.test(value) && /\d/.test(value) && shannonEntropy(value) >= 3;
 }
 
 /**
  * A password assignment (`password = "…"`, `DB_PASSWORD=…`): the value is 8–128
  * characters, has at least 5 distinct characters, and is not a variable reference.
- * Stock placeholders (`password`, `changeme`) are left to `isPlaceholder`.
+ * Stock placeholders (`password`, `changeme`) are rejected via `isPlaceholder`.
  * @param text the whole match, `name`, separator and value
  */
 export function password(text: string): boolean {
   const m = /(?:=>|:{1,3}=|\?=|[:=])\s*["'`]?([^"'`\s]*)/.exec(text.replace(/^[\w.-]*["'`]?\s*/, ''));
   const value = m?.[1] ?? '';
   if (value.length < 8 || value.length > 128 || new Set(value).size < 5) return false;
-  return !/^(?:\$|%\w|\{|<|\[)/.test(value) && !CODE_REFERENCE.test(value);
+  return !/^(?:\$|%\w|\{|<|\[)/.test(value) && !CODE_REFERENCE.test(value) && !isPlaceholder(value);
 }
 
 /**
@@ -320,6 +332,7 @@ const VALIDATORS: Record<ValidatorName, (text: string) => boolean> = {
   'cloudflare-crc32': cloudflareCrc32,
   'pypi-macaroon': pypiMacaroon,
   jwt,
+  'discord-bot-token': discordBotToken,
   wif,
   xprv,
   entropy: highEntropy,
