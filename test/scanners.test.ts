@@ -31,7 +31,7 @@ describe('DlpScanner', () => {
   });
   it('ng: a key in a nested argument, with its path and a masked preview', () => {
     const f = s.scan(req({ name: 'echo', arguments: { a: { b: [`x ${KEY}`] } } }));
-    expect(f).toEqual([{ rule: 'test-key', category: 'dlp', severity: 'high', path: 'params.arguments.a.b[0]', masked: 'tk_Z…[27 chars]' }]);
+    expect(f).toEqual([{ rule: 'test-key', category: 'dlp', severity: 'high', path: 'params.arguments.a.b[0]', masked: 'tk_Z…[27 chars]', span: { start: 2, end: 29 } }]);
   });
   it('ng: a key used as an object key', () => {
     expect(s.scan(req({ name: 'x', arguments: { [KEY]: 1 } }))[0]?.path).toBe(`params.arguments.${KEY}`);

@@ -39,6 +39,8 @@ export interface GuardConfig {
   readonly dlp: {
     readonly enabled: boolean;
     readonly action: Action;
+    /** Action for credentials in server → client frames. */
+    readonly responseAction: Action;
     readonly includeDefaults: boolean;
     readonly scanEnv: boolean;
     readonly patterns: readonly UserPattern[];
@@ -52,6 +54,13 @@ export interface GuardConfig {
   readonly input: { readonly onParseError: 'block' | 'forward' };
   readonly poisoning: { readonly enabled: boolean; readonly action: Action };
   readonly drift: { readonly enabled: boolean; readonly action: Action };
+  readonly pins: {
+    readonly enabled: boolean;
+    /** Pin store path; undefined = the platform default. */
+    readonly store?: string;
+    /** Action for a tool added after pinning (`withhold` = block: hidden until approved). */
+    readonly newToolAction: Action;
+  };
   readonly toolPolicy: { readonly enabled: boolean; readonly rules: readonly ToolPolicyRule[] };
   readonly logging: {
     readonly format: 'json' | 'text';
@@ -93,6 +102,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     dlp: {
       enabled: raw.mcp_input_scanning?.enabled ?? true,
       action: toAction(raw.mcp_input_scanning?.action, 'block'),
+      responseAction: toAction(raw.dlp?.response_action, 'redact'),
       includeDefaults: raw.dlp?.include_defaults ?? true,
       scanEnv: raw.dlp?.scan_env ?? true,
       patterns: (raw.dlp?.patterns ?? []).map((p) => ({
@@ -120,6 +130,11 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     drift: {
       enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.detect_drift ?? true),
       action: toAction(raw.mcp_tool_scanning?.action, 'block'),
+    },
+    pins: {
+      enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.pin ?? true),
+      ...(raw.mcp_tool_scanning?.pin_store !== undefined ? { store: raw.mcp_tool_scanning.pin_store } : {}),
+      newToolAction: raw.mcp_tool_scanning?.new_tool_admission === 'allow' || raw.mcp_tool_scanning?.new_tool_admission === 'warn' ? 'warn' : 'block',
     },
     toolPolicy: {
       enabled: raw.mcp_tool_policy?.enabled ?? false,

@@ -48,7 +48,13 @@ function buildConfigSchema(z: typeof Zod) {
         scan_env: z.boolean().optional(),
         /** Extra patterns. @default [] */
         patterns: z.array(dlpPattern).optional(),
-        /** Pipelock's extra secrets file and env-secret length; not used by mcp-guard (accepted for compatibility). */
+        /**
+       * mcp-guard: what to do with a credential in a server's response (block | warn | redact).
+       * `redact` replaces the match with `[REDACTED:<rule>]` and forwards the frame.
+       * @default "redact"
+       */
+      response_action: action.optional(),
+      /** Pipelock's extra secrets file and env-secret length; not used by mcp-guard (accepted for compatibility). */
         secrets_file: z.string().optional(),
         min_env_secret_length: z.number().optional(),
       })
@@ -85,8 +91,15 @@ function buildConfigSchema(z: typeof Zod) {
         action: action.optional(),
         /** Fingerprint tool definitions and flag changes within the session. @default true */
         detect_drift: z.boolean().optional(),
-        /** Pipelock's admission mode for new tools; read but not used by mcp-guard yet. */
-        new_tool_admission: z.string().optional(),
+        /**
+         * A tool that appears after the server's tools were pinned: `withhold` hides it until approved
+         * (`mcp-guard pins approve`), `allow` only warns. @default "withhold"
+         */
+        new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block']).optional(),
+        /** mcp-guard: persist tool pins across sessions (trust on first use). @default true */
+        pin: z.boolean().optional(),
+        /** mcp-guard: pin store path. @default "$XDG_STATE_HOME/mcp-guard/pins.json" */
+        pin_store: z.string().optional(),
       })
       .optional(),
     mcp_tool_policy: z

@@ -10,7 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import { LineFramer, NEWLINE, type OversizedLine, type RawLine } from './framer.js';
 import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
 import { GuardSession } from './session.js';
-import type { ScanChain } from '../scan/chain.js';
+import { applyRedactions, parsePath } from './redact.js';
+import type { ScanChain, Verdict } from '../scan/chain.js';
 import type { AuditLog } from '../log/audit.js';
 import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
 
@@ -148,13 +149,21 @@ export class Relay {
       }
       return;
     }
+    const redacted = d.verdict.action === 'redact' ? redactedLine(value, d.verdict) : undefined;
+    if (d.verdict.action === 'redact' && redacted === undefined) {
+      this.#session.forget(msg.id ?? null);
+      this.#o.log.decision({ ...event, action: 'block', reason: 'redaction not possible' });
+      if (d.kind === 'request') this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? 'request'} request`, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }));
+      return;
+    }
     this.#o.log.decision({ ...event, action: d.verdict.action });
     if (d.kind === 'request' && this.#serverGone) {
       this.#session.forget(msg.id ?? null);
       this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited'));
       return;
     }
-    this.#toServer(line.bytes, NEWLINE);
+    if (redacted) this.#toServer(redacted);
+    else this.#toServer(line.bytes, NEWLINE);
   }
 
   #fromServer(line: RawLine): void {
@@ -182,8 +191,10 @@ export class Relay {
       findings: verdict.findings,
       scanUs: d.scanUs,
     };
-    this.#o.log.decision({ ...event, action: d.kind !== 'response' && verdict.action === 'block' ? 'drop' : verdict.action });
-    if (verdict.action === 'block') {
+    const redacted = verdict.action === 'redact' ? redactedLine(value, verdict) : undefined;
+    const blocked = verdict.action === 'block' || (verdict.action === 'redact' && redacted === undefined);
+    this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action });
+    if (blocked) {
       if (d.kind === 'response') {
         const what = `${context?.method ?? 'the'} response${d.tool ? ` from tool "${d.tool}"` : ''}`;
         this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }));
@@ -191,10 +202,11 @@ export class Relay {
       return;
     }
     if (verdict.action === 'filter') {
-      this.#toClient(filterTools(msg, verdict.removeTools));
+      this.#toClient(filterResult(value, verdict.remove ?? verdict.removeTools.map((i) => `result.tools[${i}]`)));
       return;
     }
-    this.#toClient(line.bytes, NEWLINE);
+    if (redacted) this.#toClient(redacted);
+    else this.#toClient(line.bytes, NEWLINE);
   }
 
   #oversized(direction: Direction, info: OversizedLine): void {
@@ -209,10 +221,26 @@ export class Relay {
   }
 }
 
-/** Re-serialise a `tools/list` response without the removed tools. */
-function filterTools(msg: JsonRpcMessage, remove: readonly number[]): Buffer {
-  const result = msg.result as { tools: unknown[] };
-  const drop = new Set(remove);
-  const tools = result.tools.filter((_t, i) => !drop.has(i));
-  return Buffer.from(`${JSON.stringify({ ...msg, result: { ...result, tools } })}\n`);
+/** Re-serialise a message with its redactions applied, or undefined when they cannot be applied. */
+function redactedLine(value: unknown, verdict: Verdict): Buffer | undefined {
+  if (!applyRedactions(value, verdict.redactions ?? [])) return undefined;
+  return Buffer.from(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * Re-serialise a response without the removed parts: array elements
+ * (`result.tools[3]`) are taken out of their array, object members deleted.
+ */
+function filterResult(value: unknown, remove: readonly string[]): Buffer {
+  const targets = remove
+    .map((p) => parsePath(p))
+    .sort((a, b) => Number(b[b.length - 1] ?? 0) - Number(a[a.length - 1] ?? 0));
+  for (const keys of targets) {
+    const last = keys.pop();
+    let parent: unknown = value;
+    for (const k of keys) parent = parent !== null && typeof parent === 'object' ? (parent as Record<string | number, unknown>)[k] : undefined;
+    if (Array.isArray(parent) && typeof last === 'number') parent.splice(last, 1);
+    else if (parent !== null && typeof parent === 'object' && last !== undefined) delete (parent as Record<string | number, unknown>)[last];
+  }
+  return Buffer.from(`${JSON.stringify(value)}\n`);
 }

@@ -54,7 +54,7 @@ export class Replayer {
   /** Decide on one record; `index` counts records from 0. */
   next(rec: TranscriptRecord): ReplayVerdict {
     const d = rec.from === 'client' ? this.#session.fromClient(rec.message) : this.#session.fromServer(rec.message);
-    const action = d.kind === 'invalid' ? 'block' : d.verdict.action === 'filter' ? 'block' : d.verdict.action;
+    const action = d.kind === 'invalid' || d.verdict.action === 'filter' ? 'block' : d.verdict.action;
     const findings =
       d.kind === 'invalid'
         ? [{ rule: 'invalid-jsonrpc', category: 'protocol', path: '' }]

@@ -12,7 +12,7 @@ import { InjectionScanner } from './injection-scanner.js';
 import { PoisoningScanner } from './poisoning-scanner.js';
 import { DriftScanner } from './drift.js';
 import { ToolPolicy } from './tool-policy.js';
-import type { Action, Category, Finding, ScanInput, Scanner } from './types.js';
+import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
 
 /** What happens to one frame. */
@@ -20,12 +20,20 @@ export interface Verdict {
   /**
    * `allow`: forward unchanged. `warn`: forward unchanged, log findings.
    * `block`: do not forward; answer or drop. `filter`: forward a `tools/list`
-   * result with the tools in `removeTools` taken out.
+   * result with the tools in `removeTools` taken out. `redact`: forward the
+   * frame with the spans of `redactions` replaced (see redact.ts).
    */
-  readonly action: 'allow' | 'warn' | 'block' | 'filter';
+  readonly action: 'allow' | 'warn' | 'block' | 'filter' | 'redact';
   readonly findings: readonly Finding[];
   /** For `filter`: indices into `result.tools` to remove. */
   readonly removeTools: readonly number[];
+  /**
+   * For `filter`: paths of the parts to take out of the result, e.g.
+   * `result.tools[3]`, `result.prompts[0]`, `result.instructions` (includes the tools above).
+   */
+  readonly remove?: readonly string[];
+  /** For `redact`: findings whose `span` is to be replaced. */
+  readonly redactions?: readonly Finding[];
 }
 
 /** Rules and options a chain is built from. */
@@ -50,6 +58,9 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
   };
   return compileRule(spec, 'config');
 }
+
+/** Parts of a result that can be taken out instead of failing the whole response. */
+const FILTERABLE = /^result\.(?:(?:tools|prompts|resourceTemplates)\[\d+\]|instructions)/;
 
 /** Simple glob: `*` matches any run of characters. */
 export function globMatch(glob: string, text: string): boolean {
@@ -116,19 +127,17 @@ export class ScanChain {
     return this.#decide(input, findings);
   }
 
-  /** The configured action for a finding, before audit-mode downgrade. */
-  actionFor(f: Finding): Action {
+  /** The configured action for a finding in a frame going `direction`, before audit-mode downgrade. */
+  actionFor(f: Finding, direction: Direction): Action {
     const map: Record<Category, Action> = {
-      dlp: this.#config.dlp.action,
+      dlp: direction === 'server-to-client' ? this.#config.dlp.responseAction : this.#config.dlp.action,
       injection: this.#config.injection.action,
       'tool-poisoning': this.#config.poisoning.action,
       drift: this.#config.drift.action,
       policy: this.#policy?.actions.get(f.rule) ?? 'warn',
       protocol: 'block',
     };
-    const a = map[f.category];
-    // Redaction is not implemented yet: fail closed.
-    return a === 'redact' ? 'block' : a;
+    return map[f.category];
   }
 
   #suppress(findings: Finding[], tool: string | undefined): Finding[] {
@@ -144,17 +153,26 @@ export class ScanChain {
 
   #decide(input: ScanInput, findings: Finding[]): Verdict {
     if (findings.length === 0) return { action: 'allow', findings, removeTools: [] };
-    const blocking = findings.filter((f) => this.actionFor(f) === 'block');
-    if (!this.#config.enforce || blocking.length === 0) return { action: 'warn', findings, removeTools: [] };
-    if (input.context?.method === 'tools/list') {
-      const remove = new Set<number>();
-      let whole = false;
-      for (const f of blocking) {
-        const m = /^result\.tools\[(\d+)\]/.exec(f.path);
-        if (m && (f.category === 'tool-poisoning' || f.category === 'drift')) remove.add(Number(m[1]));
-        else whole = true;
-      }
-      if (!whole) return { action: 'filter', findings, removeTools: [...remove].sort((a, b) => a - b) };
+    if (!this.#config.enforce) return { action: 'warn', findings, removeTools: [] };
+    const actions = findings.map((f) => this.actionFor(f, input.direction));
+    // A redaction that cannot be done cleanly (decoded, joined or split match) falls back to block.
+    const blocking = findings.filter((f, i) => actions[i] === 'block' || (actions[i] === 'redact' && f.span === undefined));
+    const redactions = findings.filter((f, i) => actions[i] === 'redact' && f.span !== undefined);
+    if (blocking.length === 0) {
+      if (redactions.length === 0) return { action: 'warn', findings, removeTools: [] };
+      return { action: 'redact', findings, removeTools: [], redactions };
+    }
+    // Poisoned or drifted definitions are taken out of their list; the rest passes.
+    const remove = new Set<string>();
+    let whole = false;
+    for (const f of blocking) {
+      const m = FILTERABLE.exec(f.path);
+      if (m?.[0] !== undefined && f.category !== 'dlp' && f.category !== 'protocol') remove.add(m[0]);
+      else whole = true;
+    }
+    if (!whole && input.direction === 'server-to-client' && input.message.result !== undefined) {
+      const removeTools = [...remove].flatMap((p) => /^result\.tools\[(\d+)\]$/.exec(p)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+      return { action: 'filter', findings, removeTools, remove: [...remove] };
     }
     return { action: 'block', findings, removeTools: [] };
   }
@@ -170,11 +188,18 @@ function toolOf(input: ScanInput): string | undefined {
   return undefined;
 }
 
-/** Drop repeated findings with the same rule and path (the first, least-transformed one is kept). */
+/**
+ * Drop repeated findings with the same rule and path: findings with distinct
+ * spans are all kept (for redaction); a finding without a span (a decoded view
+ * of the same field) is dropped when a located one exists, else the first is kept.
+ */
 export function dedupe(findings: readonly Finding[]): Finding[] {
+  const located = new Set(findings.filter((f) => f.span).map((f) => `${f.rule}\0${f.path}`));
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.rule}\0${f.path}`;
+    const base = `${f.rule}\0${f.path}`;
+    if (!f.span && located.has(base)) return false;
+    const key = `${base}\0${f.span ? f.span.start : ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

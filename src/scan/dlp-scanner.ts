@@ -1,13 +1,16 @@
 /**
- * Argument DLP: scans every string leaf and every key of a client request's
- * `params` (for `tools/call`, that includes `params.arguments`) for credentials,
- * in raw form and in every decoded view (base64, hex, URL-encoding, …).
+ * DLP. Client → server: every string leaf and every key of a request's or
+ * notification's `params` (for `tools/call`, that includes `params.arguments`),
+ * in raw form and in every decoded view (base64, hex, URL-encoding, …), plus
+ * secrets split across fields. Server → client: the model-visible text of every
+ * frame (surfaces.ts), so a secret a server returns can be redacted.
  */
 import { collectStrings, type StringLeaf } from './json-walk.js';
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
+import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
 /** Values considered for split-secret joining, at most. */
@@ -23,7 +26,7 @@ export interface DlpScannerOptions {
   readonly envSecrets?: EnvSecrets;
 }
 
-/** Scans client → server requests and notifications. */
+/** Scans client → server requests and notifications, and server → client frames. */
 export class DlpScanner implements Scanner {
   readonly name = 'dlp' as const;
   readonly #matcher: RuleMatcher;
@@ -42,8 +45,14 @@ export class DlpScanner implements Scanner {
 
   scan(input: ScanInput): Finding[] {
     const { message } = input;
-    if (input.direction !== 'client-to-server' || message.method === undefined) return [];
-    if (message.params === undefined) return [];
+    if (input.direction === 'server-to-client') {
+      if (input.context?.method === 'tools/list') return [];
+      const extracted = extractServerText(input);
+      const findings: Finding[] = [];
+      for (const seg of extracted.segments) this.scanText(extracted.text.slice(seg.start, seg.end), seg.path, findings, false);
+      return findings;
+    }
+    if (message.method === undefined || message.params === undefined) return [];
     return this.scanValue(message.params, 'params');
   }
 
@@ -84,21 +93,32 @@ export class DlpScanner implements Scanner {
     }
   }
 
-  /** Scan one string (raw, then decoded views) and append findings. */
-  scanText(text: string, path: string, findings: Finding[]): void {
+  /**
+   * Scan one string (raw, then decoded views) and append findings. Raw hits
+   * carry their span for redaction.
+   * @param envCheck also look for the proxy's environment secrets (outbound only)
+   */
+  scanText(text: string, path: string, findings: Finding[], envCheck = true): void {
     if (text.length < 8) return;
     const tv = new TextVariants(text);
-    const hits = this.#matcher.match(tv);
+    const hits = this.#matcher.match(tv, { firstPerRule: false });
     for (const h of hits) {
-      findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, masked: h.masked, ...(h.transform ? { transform: h.transform } : {}) });
+      findings.push({
+        rule: h.rule.id,
+        category: 'dlp',
+        severity: h.rule.severity,
+        path,
+        masked: h.masked,
+        ...(h.transform ? { transform: h.transform } : { span: { start: h.start, end: h.end } }),
+      });
     }
-    this.#envSecrets?.scan(text, path, undefined, findings);
+    if (envCheck) this.#envSecrets?.scan(text, path, undefined, findings);
     if (!this.#decode || !tv.mayDecode()) return;
     for (const d of decodeAll(text)) {
       for (const h of this.#matcher.match(d.text)) {
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
       }
-      this.#envSecrets?.scan(d.text, path, d.transform, findings);
+      if (envCheck) this.#envSecrets?.scan(d.text, path, d.transform, findings);
     }
   }
 }

@@ -6,7 +6,7 @@
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
-import { pathAt, type ExtractedText } from './response-text.js';
+import { segmentAt, type ExtractedText } from './response-text.js';
 import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
@@ -36,13 +36,17 @@ export class InjectionScanner implements Scanner {
     const findings: Finding[] = [];
     if (extracted.text.length === 0) return findings;
     const tv = new TextVariants(extracted.text);
-    for (const h of this.#matcher.match(tv)) {
+    for (const h of this.#matcher.match(tv, { firstPerRule: false })) {
+      const exact = h.transform === undefined;
+      const seg = exact ? segmentAt(extracted, h.start) : undefined;
       findings.push({
         rule: h.rule.id,
         category: 'injection',
         severity: h.rule.severity,
-        path: h.variant === 'raw' || h.transform === undefined ? pathAt(extracted, h.start) : pathFor(extracted),
+        path: seg?.path ?? pathFor(extracted),
         ...(h.transform ? { transform: h.transform } : {}),
+        // Redactable only when the match lies inside one field.
+        ...(seg && h.end <= seg.end ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
     if (findings.length > 0 || extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;

@@ -60,6 +60,10 @@ const KNOWN_EXAMPLES: readonly string[] = [
 const TEMPLATE =
   /\$\{[^}]*\}?|\{\{[^}]*\}?\}?|\$\([^)]*\)?|<[^<>\n]{1,80}>|\[[A-Z][A-Z_ ]{2,}\]|\$[A-Z_][A-Z0-9_]{2,}|\{[A-Za-z_][A-Za-z_ .|-]*\}/;
 
+/** Markers that make any candidate a placeholder, wherever they occur. */
+const STRONG =
+  /\byour[_-]|placeholder|redacted|change[_-]?me|replace[_-]?(?:with|me)|insert[_-]?(?:your|here)|not[_-]?a[_-]?real|_here\b/i;
+
 /** Filler runs and placeholder words; what they cover, as a share of the text, decides. */
 const FILLER =
   /[xX]{4,}|\*{3,}|#{3,}|\.{2,}|…|0{8,}|example|sample|dummy|placeholder|change[_-]?me|redacted|replace[_-]?(?:with|me)?|insert[_-]?(?:your|here)?|your[_-]?|[_-]?here\b|not[_-]?a?[_-]?real|fake/gi;
@@ -103,9 +107,9 @@ function isStockPair(text: string): boolean {
 export function isPlaceholder(text: string): boolean {
   const bare = text.replace(/^["'`]+|["'`]+$/g, '');
   if (bare.length === 0) return true;
-  const compact = /^[\d\s-]+$/.test(bare) ? bare.replace(/[\s-]/g, '') : bare;
-  if (KNOWN_EXAMPLES.some((k) => compact.includes(k))) return true;
-  if (TEMPLATE.test(bare) || /^%\S.*%$/.test(bare)) return true;
+  const forms = [bare, bare.replace(/\s/g, ''), bare.replace(/[\s-]/g, '')];
+  if (KNOWN_EXAMPLES.some((k) => forms.some((f) => f.includes(k)))) return true;
+  if (TEMPLATE.test(bare) || /^%\S.*%$/.test(bare) || STRONG.test(bare)) return true;
   if (/^(.)\1*$/s.test(bare)) return true;
   const lower = bare.toLowerCase();
   if (STOCK_VALUES.has(lower) || isStockPair(bare.replace(/["']/g, ''))) return true;

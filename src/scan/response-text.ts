@@ -43,10 +43,15 @@ export class TextCollector {
   }
 }
 
-/** The path of the segment holding offset `at` (first segment when none). */
+/** The segment holding offset `at` (the last one when `at` is past the end). */
+export function segmentAt(extracted: ExtractedText, at: number): Segment | undefined {
+  for (const s of extracted.segments) if (at < s.end) return s;
+  return extracted.segments[extracted.segments.length - 1];
+}
+
+/** The path of the segment holding offset `at` (empty when there are no segments). */
 export function pathAt(extracted: ExtractedText, at: number): string {
-  for (const s of extracted.segments) if (at < s.end) return s.path;
-  return extracted.segments[extracted.segments.length - 1]?.path ?? '';
+  return segmentAt(extracted, at)?.path ?? '';
 }
 
 /** Add the texts of MCP content blocks (text, embedded resource text, resource_link names/descriptions). */

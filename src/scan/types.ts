@@ -29,6 +29,12 @@ export interface Finding {
   readonly transform?: string;
   /** A masked preview of the matched text, e.g. `ghp_…(40 chars)`; safe for logs. */
   readonly masked?: string;
+  /**
+   * Where the match sits in the string at `path`: UTF-16 offsets into the raw
+   * value. Set only when the match is exactly locatable (no decoding or joining),
+   * which is what the `redact` action needs. Internal: never shown to clients.
+   */
+  readonly span?: { readonly start: number; readonly end: number };
 }
 
 /** Any JSON value. */

@@ -236,11 +236,18 @@ export function shannonEntropy(text: string): number {
   return bits;
 }
 
-/** High-entropy check for generic secrets: ≥ 3.5 bits/char and mixed character classes. */
+/**
+ * High-entropy check for random tokens: at least two character classes, and Shannon
+ * entropy of at least 80 % of what a random string over the same alphabet and length
+ * can reach (so 32 hex digits need ≈ 3.2 bits/char, 24 base62 characters ≈ 3.7, and
+ * never more than 3.5). Rejects `AIzaaaaa…`, DNA strings and similar filler.
+ */
 export function highEntropy(text: string): boolean {
-  if (shannonEntropy(text) < 3.5) return false;
-  const classes = [/[a-z]/, /[A-Z]/, /\d/].filter((re) => re.test(text)).length;
-  return classes >= 2;
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(text)).length;
+  if (classes < 2) return false;
+  const alphabet = /^[\da-f]+$/i.test(text) ? 16 : 10 + (/[a-z]/.test(text) ? 26 : 0) + (/[A-Z]/.test(text) ? 26 : 0) + 2;
+  const reachable = Math.log2(Math.min(alphabet, text.length));
+  return shannonEntropy(text) >= Math.min(3.5, 0.8 * reachable);
 }
 
 /**
@@ -249,12 +256,17 @@ export function highEntropy(text: string): boolean {
  * high; DNA strings and other upper-case text that fit the shape are rejected.
  */
 export function awsKeyId(text: string): boolean {
-  return shannonEntropy(text.slice(4)) >= 3;
+  return shannonEntropy(text.slice(4)) >= 2.5;
 }
 
-/** Random base62 token: upper case, lower case and digits all present, ≥ 3.5 bits/char. */
+/**
+ * Random base62 token (Vault `s.` tokens): upper and lower case present, and either a
+ * digit or ≥ 4 bits/char, so words in CamelCase (`AcceptanceTimeoutSeconds`) fail.
+ */
 export function mixedAlnum(text: string): boolean {
-  return /[a-z]/.test(text) && /[A-Z]/.test(text) && /\d/.test(text) && shannonEntropy(text) >= 3.5;
+  if (!/[a-z]/.test(text) || !/[A-Z]/.test(text)) return false;
+  const bits = shannonEntropy(text);
+  return bits >= 4 || (/\d/.test(text) && bits >= 3.5);
 }
 
 /**
