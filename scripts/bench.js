@@ -7,8 +7,8 @@
 //  3. proxy start-up: ms from process start until the server is spawned.
 // Prints a table and writes bench/results.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScanChain } from '../dist/scan/chain.js';
@@ -16,6 +16,7 @@ import { normalizeConfig } from '../dist/config/normalize.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+const stateDir = mkdtempSync(join(tmpdir(), 'mcp-guard-bench-'));
 const chain = () => new ScanChain({ config: normalizeConfig({}), env: {} });
 
 // ---- payloads -------------------------------------------------------------
@@ -63,7 +64,7 @@ function measure(input, iterations) {
 // ---- end to end -----------------------------------------------------------
 function roundTrips(argv, n) {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH, HOME: process.env.HOME, MCP_GUARD_CONFIG: '' } });
+    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH, HOME: process.env.HOME, MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir } });
     const samples = [];
     let buf = '';
     let id = 0;
@@ -94,7 +95,7 @@ function roundTrips(argv, n) {
 
 function startup() {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'mcp-guard.js'), 'proxy', '--', process.execPath, '-e', ''], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, MCP_GUARD_CONFIG: '' } });
+    const child = spawn(process.execPath, [join(root, 'bin', 'mcp-guard.js'), 'proxy', '--', process.execPath, '-e', ''], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir } });
     let err = '';
     child.stderr.on('data', (c) => (err += c));
     child.stdin.end();

@@ -3,6 +3,8 @@
 // The SDK's real Client talks to the built `mcp-guard proxy`, which runs a real
 // MCP server (@modelcontextprotocol/server-everything) and, second, a fixture
 // server that attacks on purpose (test/fixtures/evil-server.js).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,6 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'mcp-guard.js');
 const everything = join(root, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 const evil = join(root, 'test', 'fixtures', 'evil-server.js');
+const stateDir = mkdtempSync(join(tmpdir(), 'mcp-guard-demo-'));
 const tty = process.stdout.isTTY;
 const paint = (code, s) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s);
 const ok = (s) => console.log(`  ${paint(32, 'PASSED ')} ${s}`);
@@ -31,7 +34,8 @@ async function connect(name, serverArgs) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [bin, 'proxy', '--name', name, '--', process.execPath, ...serverArgs],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MCP_GUARD_CONFIG: '' },
+    // A private pin store: the demo must not pin its fixture servers in your real one.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir },
     stderr: 'pipe',
     cwd: root,
   });

@@ -26,13 +26,14 @@ export interface Proxied {
 
 /**
  * Start `mcp-guard proxy [proxyArgs] -- node <serverArgs>` and connect a real SDK Client.
- * @param env environment for the proxy process (merged over PATH and HOME)
+ * @param env environment for the proxy process (merged over PATH, HOME and a fresh
+ *   XDG_STATE_HOME, so each run has its own pin store unless the test shares one)
  */
 export async function connectProxied(serverArgs: string[], proxyArgs: string[] = [], env: Record<string, string> = {}): Promise<Proxied> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'proxy', ...proxyArgs, '--', process.execPath, ...serverArgs],
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), ...env },
     stderr: 'pipe',
     cwd: ROOT,
   });
@@ -55,7 +56,7 @@ export function runCli(args: string[], input = '', env: Record<string, string> =
   return new Promise((ok) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', ...env },
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), ...env },
     });
     let stdout = '';
     let stderr = '';

@@ -12,6 +12,8 @@ import { AuditLog } from '../log/audit.js';
 import { buildChildEnv, parseEnvSpecs } from './env.js';
 import { spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
+import { PinStore, defaultPinStorePath } from '../pins/store.js';
+import { serverIdentity } from '../pins/identity.js';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
@@ -35,13 +37,6 @@ export interface ProxyRunOptions {
   readonly observer?: FrameObserver | undefined;
 }
 
-/** Derive a server name for logs from the command line (no values that look secret). */
-export function deriveServerName(command: string, args: readonly string[]): string {
-  const words = [command, ...args].map((w) => w.split(/[\\/]/).pop() ?? w);
-  const pkg = words.find((w) => /^@?[a-z0-9][\w.-]*(?:\/[\w.-]+)?(?:@[\w.^~-]+)?$/i.test(w) && !/^(?:npx|node|uvx|python3?|-y|--yes)$/.test(w) && !w.startsWith('-'));
-  return (pkg ?? words[0] ?? 'server').replace(/@[\w.^~-]+$/, '').slice(0, 64);
-}
-
 /**
  * Run the proxy to completion.
  * @returns the exit status: the child's, or 128 + signal
@@ -53,8 +48,16 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const { config, warnings, source } = loadConfig({ path: o.configPath, env: o.env, cwd: o.cwd });
   // Rule packs are read (and any user pattern compiled) before spawning; the
   // regex sets are compiled by warmUp() below, while the server boots.
-  const chain = new ScanChain({ config, env: o.env });
-  const server = o.name ?? deriveServerName(o.command, o.args);
+  const identity = serverIdentity(o.name, o.command, o.args);
+  const server = identity.id;
+  let pins: { store: PinStore; server: string; log: (msg: string) => void } | undefined;
+  if (config.pins.enabled) {
+    const store = new PinStore(config.pins.store ?? defaultPinStorePath(o.env));
+    store.load(); // an unreadable or corrupt store is a startup error, before anything is spawned
+    pins = { store, server, log: (msg) => logRef?.info(msg) };
+  }
+  let logRef: AuditLog | undefined;
+  const chain = new ScanChain({ config, env: o.env, ...(pins ? { pins } : {}) });
   let log: AuditLog;
   try {
     log = new AuditLog({
@@ -70,6 +73,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   } catch (err) {
     throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
   }
+  logRef = log;
   for (const w of warnings) log.warn(w);
   const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
@@ -80,6 +84,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     config: source.kind === 'file' ? source.path : 'built-in defaults',
     rules: chain.ruleCount,
     enforce: config.enforce,
+    identity: identity.derived ? 'derived from the command' : '--name',
+    pins: pins?.store.path ?? 'off',
   });
 
   chain.warmUp();

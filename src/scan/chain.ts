@@ -12,6 +12,8 @@ import { InjectionScanner } from './injection-scanner.js';
 import { PoisoningScanner } from './poisoning-scanner.js';
 import { DriftScanner } from './drift.js';
 import { ToolPolicy } from './tool-policy.js';
+import { PIN_RULES, PinScanner } from './pin-scanner.js';
+import type { PinStore } from '../pins/store.js';
 import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
 
@@ -43,6 +45,8 @@ export interface ChainOptions {
   readonly rules?: readonly CompiledRule[];
   /** Environment for the env-secret check; defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Persistent pins (the live proxy); absent for replays and evaluation. */
+  readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
 
 function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
@@ -77,6 +81,11 @@ export class ScanChain {
   readonly #scanners: Scanner[] = [];
   readonly #policy: ToolPolicy | undefined;
   readonly #envSecrets: EnvSecrets | undefined;
+  readonly #pinStore: ChainOptions['pins'];
+  /** Session binding: tools shown to the client, and tools hidden from it. */
+  readonly #shown = new Set<string>();
+  readonly #hidden = new Set<string>();
+  #listed = false;
   /** Count of compiled rules (built-in and user), for logs and `assess`. */
   readonly ruleCount: number;
 
@@ -102,6 +111,8 @@ export class ScanChain {
     if (config.injection.enabled && injection.length > 0) this.#scanners.push(new InjectionScanner(new RuleMatcher(injection)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
+    if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
+    this.#pinStore = config.pins.enabled ? options.pins : undefined;
   }
 
   /**
@@ -123,8 +134,46 @@ export class ScanChain {
     for (const s of this.#scanners) raw.push(...s.scan(input));
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
+    if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));
     const findings = sortFindings(dedupe(this.#suppress(raw, tool)));
-    return this.#decide(input, findings);
+    const verdict = this.#decide(input, findings);
+    if (input.context?.method === 'tools/list') this.#recordList(input, verdict);
+    return verdict;
+  }
+
+  /**
+   * Session binding: a `tools/call` for a tool the client was never shown
+   * (hidden as poisoned, drifted or new; or absent from the lists seen) is a finding.
+   * Before any `tools/list`, only tools pending in the pin store are refused.
+   */
+  #binding(tool: string): Finding[] {
+    const at = { category: 'drift' as const, severity: 'high' as const, path: 'params.name' };
+    if (this.#hidden.has(tool)) return [{ rule: 'hidden-tool', ...at }];
+    if (this.#listed && !this.#shown.has(tool)) return [{ rule: 'unlisted-tool', ...at }];
+    if (!this.#listed && this.#pinStore) {
+      const pins = this.#pinStore.store.server(this.#pinStore.server);
+      if (pins && Object.hasOwn(pins.pending, tool)) return [{ rule: 'hidden-tool', ...at }];
+    }
+    return [];
+  }
+
+  #recordList(input: ScanInput, verdict: Verdict): void {
+    const result = input.message.result;
+    const tools = result !== null && typeof result === 'object' && !Array.isArray(result) ? result['tools'] : undefined;
+    if (!Array.isArray(tools) || verdict.action === 'block') return;
+    this.#listed = true;
+    const removed = new Set(verdict.action === 'filter' ? verdict.removeTools : []);
+    tools.forEach((t, i) => {
+      const name = t !== null && typeof t === 'object' && !Array.isArray(t) ? t['name'] : undefined;
+      if (typeof name !== 'string') return;
+      if (removed.has(i)) {
+        this.#hidden.add(name);
+        this.#shown.delete(name);
+      } else {
+        this.#shown.add(name);
+        this.#hidden.delete(name);
+      }
+    });
   }
 
   /** The configured action for a finding in a frame going `direction`, before audit-mode downgrade. */
@@ -133,7 +182,7 @@ export class ScanChain {
       dlp: direction === 'server-to-client' ? this.#config.dlp.responseAction : this.#config.dlp.action,
       injection: this.#config.injection.action,
       'tool-poisoning': this.#config.poisoning.action,
-      drift: this.#config.drift.action,
+      drift: f.rule === PIN_RULES.newTool ? this.#config.pins.newToolAction : this.#config.drift.action,
       policy: this.#policy?.actions.get(f.rule) ?? 'warn',
       protocol: 'block',
     };

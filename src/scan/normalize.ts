@@ -21,10 +21,16 @@ export const VARIANT_NAMES = ['raw', 'normalized', 'leet', 'compact'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 const require = createRequire(import.meta.url);
-const CONFUSABLES = require('unhomoglyph/data.json') as Record<string, string>;
 
-/** Non-ASCII code point → ASCII replacement, derived from the confusables table. */
-const TO_ASCII: Map<number, string> = (() => {
+let toAscii: Map<number, string> | undefined;
+
+/**
+ * Non-ASCII code point → ASCII replacement, derived from the confusables table.
+ * Built on first use (only text with non-ASCII characters needs it).
+ */
+function confusableMap(): Map<number, string> {
+  if (toAscii !== undefined) return toAscii;
+  const CONFUSABLES = require('unhomoglyph/data.json') as Record<string, string>;
   const map = new Map<number, string>();
   for (const [from, to] of Object.entries(CONFUSABLES)) {
     const cp = from.codePointAt(0);
@@ -35,8 +41,8 @@ const TO_ASCII: Map<number, string> = (() => {
     if (target === 'l' && CONFUSABLES[from.toLowerCase()] === 'i') target = 'i';
     map.set(cp, target);
   }
-  return map;
-})();
+  return (toAscii = map);
+}
 
 // Characters removed outright: C0/C1 controls (except tab, LF, CR), soft hyphen,
 // zero-width and joiners, bidi embeddings/isolates/marks, word joiner and invisible
@@ -103,6 +109,7 @@ export function normalizeText(text: string): string {
   out = out.normalize('NFKC');
   if (!NEEDS_WORK.test(out)) return out;
   out = out.normalize('NFD').replace(COMBINING, '');
+  const TO_ASCII = confusableMap();
   let mapped = '';
   for (const ch of out) {
     const cp = ch.codePointAt(0) as number;

@@ -237,17 +237,28 @@ export function shannonEntropy(text: string): number {
 }
 
 /**
+ * Bits per character a random string of this length over the same alphabet can reach:
+ * log2(min(alphabet, length)). The alphabet is hex when ≥ 90 % of the characters are hex
+ * digits (prefixes such as `SK` or `key-` aside); otherwise the classes present.
+ */
+function reachableBits(text: string): number {
+  const hex = (text.match(/[\da-fA-F]/g) ?? []).length;
+  const alphabet =
+    hex >= 0.9 * text.length
+      ? 16
+      : 10 + (/[a-z]/.test(text) ? 26 : 0) + (/[A-Z]/.test(text) ? 26 : 0) + (/[^A-Za-z\d]/.test(text) ? 2 : 0);
+  return Math.log2(Math.min(alphabet, text.length));
+}
+
+/**
  * High-entropy check for random tokens: at least two character classes, and Shannon
- * entropy of at least 80 % of what a random string over the same alphabet and length
- * can reach (so 32 hex digits need ≈ 3.2 bits/char, 24 base62 characters ≈ 3.7, and
- * never more than 3.5). Rejects `AIzaaaaa…`, DNA strings and similar filler.
+ * entropy of at least 80 % of what a random string of that alphabet and length can
+ * reach, capped at 3.5 bits/char (32 hex digits need 3.2, 24 base62 characters 3.5).
+ * Rejects `AIzaaaaa…`, DNA strings and similar filler.
  */
 export function highEntropy(text: string): boolean {
   const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(text)).length;
-  if (classes < 2) return false;
-  const alphabet = /^[\da-f]+$/i.test(text) ? 16 : 10 + (/[a-z]/.test(text) ? 26 : 0) + (/[A-Z]/.test(text) ? 26 : 0) + 2;
-  const reachable = Math.log2(Math.min(alphabet, text.length));
-  return shannonEntropy(text) >= Math.min(3.5, 0.8 * reachable);
+  return classes >= 2 && shannonEntropy(text) >= Math.min(3.5, 0.8 * reachableBits(text));
 }
 
 /**
@@ -280,12 +291,13 @@ export function base64(text: string): boolean {
 
 /**
  * A credential value in a header or assignment: ≥ 8 characters, at least one letter
- * and one digit, and ≥ 2.8 bits/char of entropy, so words (`required`, `pending`) and
- * code identifiers do not count.
+ * and one digit, and entropy of at least 65 % of what a random string of that alphabet
+ * and length reaches (capped at 2.8 bits/char), so words (`required`) do not count.
  */
 export function tokenValue(text: string): boolean {
   const v = text.replace(/^["'`]|["'`]$/g, '');
-  return v.length >= 8 && /[A-Za-z]/.test(v) && /\d/.test(v) && shannonEntropy(v) >= 2.8;
+  if (v.length < 8 || !/[A-Za-z]/.test(v) || !/\d/.test(v)) return false;
+  return shannonEntropy(v) >= Math.min(2.8, 0.65 * reachableBits(v));
 }
 
 /** `name<sep>value` as matched by the generic assignment rules. */
@@ -298,7 +310,8 @@ const CODE_REFERENCE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|\.(?:pem|key|j
 /**
  * Generic `name = value` secret assignment (env files, JSON, YAML, code). Accepts when
  * the name is not a public/CSRF key and the value looks random: ≥ 10 characters, a
- * letter and a digit, ≥ 3 bits/char, and not a dotted code reference.
+ * letter and a digit, entropy ≥ 75 % of reachable (capped at 3 bits/char), not a
+ * placeholder and not a dotted code reference.
  * @param text the whole match, `name`, separator and value
  */
 export function genericSecret(text: string): boolean {
@@ -306,7 +319,8 @@ export function genericSecret(text: string): boolean {
   const name = m?.groups?.['name'] ?? '';
   const value = m?.groups?.['value'] ?? '';
   if (PUBLIC_NAME.test(name) || CODE_REFERENCE.test(value) || isPlaceholder(value)) return false;
-  return value.length >= 10 && /[A-Za-z]/.test(value) && /\d/.test(value) && shannonEntropy(value) >= 3;
+  if (value.length < 10 || !/[A-Za-z]/.test(value) || !/\d/.test(value)) return false;
+  return shannonEntropy(value) >= Math.min(3, 0.75 * reachableBits(value));
 }
 
 /**
