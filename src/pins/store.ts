@@ -1,0 +1,360 @@
+/**
+ * The persistent pin store: trust on first use that survives across sessions.
+ * One JSON file, `{ "version": 1, "servers": { <identity>: ServerPins } }`,
+ * written atomically (temp file in the same directory, then rename) with mode
+ * 0600 in a 0700 directory, under a lock file so that proxies an agent starts
+ * at the same moment do not lose each other's pins.
+ *
+ * Every record in a loaded file (servers, tools, pending, prompts, templates)
+ * is a null-prototype object: tool names come from servers, and a tool called
+ * `__proto__` or `constructor` must be an ordinary key, never a prototype hit.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, join, posix, win32 } from 'node:path';
+import { GuardError } from '../errors.js';
+import { canonicalJson } from '../scan/drift.js';
+import { parsePinFile } from './pin-file.js';
+
+/** A pinned definition. */
+export interface PinnedItem {
+  /** {@link pinHash} of `definition`: SHA-256, lower-case hex. */
+  hash: string;
+  /** The canonical pinned fields (for a tool, {@link toolPinDefinition}; for instructions, the string). */
+  definition: unknown;
+  /** ISO 8601 time the pin was made or approved. */
+  pinnedAt: string;
+}
+
+/** Why a change waits for a person. */
+export type PendingReason = 'drift' | 'new-tool' | 'instructions-changed' | 'description-changed';
+
+/** A change that was seen and blocked; it is never promoted into the pins until approved. */
+export interface PendingItem {
+  /** {@link pinHash} of `definition`. */
+  hash: string;
+  /** The definition as the server now presents it. */
+  definition: unknown;
+  /** ISO 8601 time it was (last) seen. */
+  seenAt: string;
+  reason: PendingReason;
+}
+
+/** The pins of one server identity (see `identity.ts`). */
+export interface ServerPins {
+  /** ISO 8601 times. */
+  firstSeen: string;
+  updated: string;
+  /** Tool name → pin. */
+  tools: Record<string, PinnedItem>;
+  /** Key: a tool name, `#instructions`, `prompt:<name>` or `template:<uriTemplate>`. */
+  pending: Record<string, PendingItem>;
+  /** The `initialize` result's `instructions`. */
+  instructions?: PinnedItem;
+  /** Prompt name → pin of its description and argument descriptions. */
+  prompts: Record<string, PinnedItem>;
+  /** URI template → pin of the resource template's description. */
+  templates: Record<string, PinnedItem>;
+}
+
+/** The whole file. */
+export interface PinFile {
+  version: 1;
+  servers: Record<string, ServerPins>;
+}
+
+/** Pending-key spellings for things that are not tools. */
+export const INSTRUCTIONS_KEY = '#instructions';
+export const PROMPT_PREFIX = 'prompt:';
+export const TEMPLATE_PREFIX = 'template:';
+
+/** How long a lock file may live before it is taken as left by a crashed process (ms). */
+const LOCK_STALE_MS = 10_000;
+/** How long `update` waits for another process's lock (ms). */
+const LOCK_WAIT_MS = 5_000;
+
+/** A null-prototype record (see the module comment). */
+export function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** An empty file: `{ version: 1, servers: {} }`. */
+export function emptyPinFile(): PinFile {
+  return { version: 1, servers: emptyRecord() };
+}
+
+/** A server with nothing pinned yet; `now` is an ISO 8601 time. Use this rather than `{}` records. */
+export function emptyServerPins(now: string): ServerPins {
+  return { firstSeen: now, updated: now, tools: emptyRecord(), pending: emptyRecord(), prompts: emptyRecord(), templates: emptyRecord() };
+}
+
+/**
+ * Default store path:
+ * - `$XDG_STATE_HOME/mcp-guard/pins.json` when set (any platform);
+ * - Linux and others: `~/.local/state/mcp-guard/pins.json` (XDG Base Directory default);
+ * - macOS: `~/Library/Application Support/mcp-guard/pins.json`;
+ * - Windows: `%LOCALAPPDATA%\mcp-guard\pins.json`, else `%APPDATA%\…`, else `~\AppData\Local\…`.
+ *
+ * `~` is `$HOME` from `env`, then `%USERPROFILE%`, then the OS account's home.
+ */
+export function defaultPinStorePath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  const set = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  const path = platform === 'win32' ? win32 : posix;
+  const home = set(env['HOME']) ?? set(env['USERPROFILE']) ?? homedir();
+  const xdg = set(env['XDG_STATE_HOME']);
+  let base: string;
+  if (xdg !== undefined) base = xdg;
+  else if (platform === 'win32') base = set(env['LOCALAPPDATA']) ?? set(env['APPDATA']) ?? path.join(home, 'AppData', 'Local');
+  else if (platform === 'darwin') base = path.join(home, 'Library', 'Application Support');
+  else base = path.join(home, '.local', 'state');
+  return path.join(base, 'mcp-guard', 'pins.json');
+}
+
+/** SHA-256 (lower-case hex) of the canonical JSON (sorted keys) of `definition`. */
+export function pinHash(definition: unknown): string {
+  return createHash('sha256').update(canonicalJson(definition)).digest('hex');
+}
+
+function pick(value: unknown, keys: readonly string[]): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (Object.hasOwn(obj, k) && obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+/**
+ * The pinned fields of a `tools/list` tool (MCP spec, "Tools" → Tool): `name`,
+ * `title`, `description`, `inputSchema`, `outputSchema`, `annotations`; absent
+ * keys are omitted, others (`_meta`, `icons`) ignored. A non-object is returned as is.
+ */
+export function toolPinDefinition(tool: unknown): unknown {
+  return pick(tool, ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
+}
+
+/**
+ * The pinned fields of a `prompts/list` prompt: `name`, `title`, `description`,
+ * and per argument `name`, `title`, `description`, `required`.
+ */
+export function promptPinDefinition(prompt: unknown): unknown {
+  const out = pick(prompt, ['name', 'title', 'description', 'arguments']);
+  if (out === null || typeof out !== 'object' || Array.isArray(out)) return out;
+  const args = (out as Record<string, unknown>)['arguments'];
+  if (Array.isArray(args)) (out as Record<string, unknown>)['arguments'] = args.map((a) => pick(a, ['name', 'title', 'description', 'required']));
+  return out;
+}
+
+/** The pinned fields of a `resources/templates/list` template: `uriTemplate`, `name`, `title`, `description`, `mimeType`. */
+export function templatePinDefinition(template: unknown): unknown {
+  return pick(template, ['uriTemplate', 'name', 'title', 'description', 'mimeType']);
+}
+
+/**
+ * The pending key `item` names in `pins`: the key itself, or `instructions`
+ * for `#instructions` (a leading `#` starts a shell comment).
+ * @returns undefined when nothing pending or pinned goes by that name
+ */
+export function resolveItemKey(pins: ServerPins, item: string): string | undefined {
+  const known = (k: string): boolean => Object.hasOwn(pins.pending, k) || pinnedItem(pins, k) !== undefined;
+  if (known(item)) return item;
+  if (item === 'instructions' && known(INSTRUCTIONS_KEY)) return INSTRUCTIONS_KEY;
+  return undefined;
+}
+
+/** The pin a pending key refers to (by prefix: instructions, prompt, template, else tool), if any. */
+export function pinnedItem(pins: ServerPins, key: string): PinnedItem | undefined {
+  if (key === INSTRUCTIONS_KEY) return pins.instructions;
+  const [rec, name] = slot(pins, key);
+  return Object.hasOwn(rec, name) ? rec[name] : undefined;
+}
+
+function slot(pins: ServerPins, key: string): [Record<string, PinnedItem>, string] {
+  if (key.startsWith(PROMPT_PREFIX)) return [pins.prompts, key.slice(PROMPT_PREFIX.length)];
+  if (key.startsWith(TEMPLATE_PREFIX)) return [pins.templates, key.slice(TEMPLATE_PREFIX.length)];
+  return [pins.tools, key];
+}
+
+function knownServers(file: PinFile): string {
+  const names = Object.keys(file.servers).sort();
+  return names.length === 0 ? 'the store is empty' : `known: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Options for {@link PinStore}. */
+export interface PinStoreOptions {
+  /** Clock for `pinnedAt` / `updated` (default: `new Date()`). */
+  readonly now?: () => Date;
+}
+
+/** A pin file on disk. Synchronous: it is read once at proxy start and written rarely. */
+export class PinStore {
+  readonly path: string;
+  readonly #now: () => Date;
+  #last: PinFile = emptyPinFile();
+
+  constructor(path: string, options: PinStoreOptions = {}) {
+    this.path = path;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Read the file; a missing file is an empty store.
+   * @throws GuardError `INPUT_INVALID` when the file cannot be read or is not a valid pin file (names the path)
+   */
+  load(): PinFile {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return (this.#last = emptyPinFile());
+      throw new GuardError('INPUT_INVALID', `cannot read pin store ${this.path}: ${code ?? (err as Error).message}`);
+    }
+    return (this.#last = parsePinFile(text, this.path));
+  }
+
+  /** The pins of `name` from the last `load()` or `update()`. */
+  server(name: string): ServerPins | undefined {
+    return Object.hasOwn(this.#last.servers, name) ? this.#last.servers[name] : undefined;
+  }
+
+  /**
+   * Under the lock: re-read the file, apply `mutate`, write it atomically (mode
+   * 0600; the directory is created 0700). When `mutate` returns `false`, or
+   * throws, nothing is written.
+   * @returns the file as written (also what `server()` answers from)
+   * @throws GuardError `INPUT_INVALID` when the file cannot be read, parsed, locked or written;
+   *   anything `mutate` throws
+   */
+  update(mutate: (file: PinFile) => void | boolean): PinFile {
+    this.#mkdir();
+    const release = this.#lock();
+    try {
+      const file = this.load();
+      if (mutate(file) === false) return file;
+      this.#write(file);
+      return (this.#last = file);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Approve pending changes: each moves into its pin (tool, instructions,
+   * prompt or template, by key prefix) with `pinnedAt` now.
+   * @param item a pending key (see {@link resolveItemKey}); undefined approves everything pending
+   * @returns the approved keys, sorted; empty when nothing was pending
+   * @throws GuardError `USAGE` when the server, or the item, is unknown
+   */
+  approve(server: string, item?: string): string[] {
+    let approved: string[] = [];
+    this.update((file) => {
+      const pins = Object.hasOwn(file.servers, server) ? file.servers[server] : undefined;
+      if (pins === undefined) throw new GuardError('USAGE', `no pins for server ${JSON.stringify(server)} in ${this.path} (${knownServers(file)})`);
+      let keys: string[];
+      if (item === undefined) keys = Object.keys(pins.pending).sort();
+      else {
+        const key = resolveItemKey(pins, item);
+        if (key === undefined) throw new GuardError('USAGE', `server ${JSON.stringify(server)} has no pinned or pending item ${JSON.stringify(item)}`);
+        keys = Object.hasOwn(pins.pending, key) ? [key] : [];
+      }
+      if (keys.length === 0) return false;
+      const now = this.#now().toISOString();
+      for (const key of keys) {
+        const p = pins.pending[key] as PendingItem;
+        const pin: PinnedItem = { hash: p.hash, definition: p.definition, pinnedAt: now };
+        if (key === INSTRUCTIONS_KEY) pins.instructions = pin;
+        else {
+          const [rec, name] = slot(pins, key);
+          rec[name] = pin;
+        }
+        delete pins.pending[key];
+      }
+      pins.updated = now;
+      approved = keys;
+      return true;
+    });
+    return approved;
+  }
+
+  /**
+   * Forget a server: its next session pins it afresh.
+   * @returns whether the server had pins
+   */
+  reset(server: string): boolean {
+    let existed = false;
+    this.update((file) => {
+      existed = Object.hasOwn(file.servers, server);
+      if (!existed) return false;
+      delete file.servers[server];
+      return true;
+    });
+    return existed;
+  }
+
+  #mkdir(): void {
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new GuardError('INPUT_INVALID', `cannot create the pin store directory ${dirname(this.path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
+  /** Take `<path>.lock` (O_EXCL), waiting up to LOCK_WAIT_MS; a lock older than LOCK_STALE_MS is broken. */
+  #lock(): () => void {
+    const lock = `${this.path}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx', 0o600));
+        return () => {
+          try {
+            unlinkSync(lock);
+          } catch {
+            // Already broken as stale by another process; nothing to release.
+          }
+        };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw new GuardError('INPUT_INVALID', `cannot lock pin store ${this.path}: ${code ?? (err as Error).message}`);
+      }
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+      } catch {
+        // Released between our open and stat: retry at once.
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new GuardError('INPUT_INVALID', `pin store ${this.path} is locked by another process; if no mcp-guard is running, remove ${lock}`);
+      }
+      sleepMs(10);
+    }
+  }
+
+  #write(file: PinFile): void {
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(tmp, 'wx', 0o600);
+      fchmodSync(fd, 0o600); // the umask may have narrowed it; never widened
+      writeSync(fd, `${JSON.stringify(file, null, 2)}\n`);
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, this.path);
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // The temp file was never created, or already renamed.
+      }
+      throw new GuardError('INPUT_INVALID', `cannot write pin store ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+}
