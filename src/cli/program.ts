@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerScanCommand } from './scan-command.js';
+import { registerClientCommands } from './client-commands.js';
 import { processIO, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by the release process. */
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     });
   registerProxyCommand(program, io, setExit);
   registerScanCommand(program, io, setExit);
+  registerClientCommands(program, io, setExit);
   return program;
 }
 

@@ -4,7 +4,8 @@
  * only when asked, i.e. when stdout is a TTY and NO_COLOR is unset.
  */
 import type { Assessment, AssessedServer, ConfigStatus } from './assess.js';
-import { tildify } from './paths.js';
+import { sep } from 'node:path';
+import { homeDir, tildify } from './paths.js';
 
 type Paint = (code: number, s: string) => string;
 
@@ -55,6 +56,7 @@ export function formatAssessment(a: Assessment, options: { color: boolean; env: 
   out.push(`Summary: ${a.summary.line}`);
   const gradeColour = a.grade.letter === 'A' ? 32 : a.grade.letter === 'B' || a.grade.letter === 'C' ? 33 : 31;
   out.push(`Grade: ${paint(gradeColour, a.grade.letter)} (${a.grade.score}/100)`);
-  for (const d of a.grade.deductions) out.push(`  -${String(d.points).padEnd(3)} ${d.reason}`);
+  const home = homeDir(options.env) + sep;
+  for (const d of a.grade.deductions) out.push(`  -${String(d.points).padEnd(3)} ${d.reason.split(home).join(`~${sep}`)}`);
   return `${out.join('\n')}\n`;
 }

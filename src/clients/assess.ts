@@ -6,6 +6,7 @@
  * The JSON shape ({@link Assessment}) is documented in docs/clients.md.
  */
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { GuardError } from '../errors.js';
 import { loadConfig as defaultLoadConfig } from '../config/load.js';
 import { loadRulePacks, type CompiledRule } from '../scan/rule-pack.js';
@@ -70,7 +71,10 @@ export interface GuardStatus {
   /** The config found by discovery from the current directory and environment, then every `-c` of a wrapped entry. */
   readonly configs: readonly ConfigStatus[];
   readonly rules: { readonly loaded: number; readonly dlp: number; readonly injection: number; readonly toolPoisoning: number; readonly error?: string };
-  /** `writableByOthers`: group or others may change the pins (mode & 0o022). */
+  /**
+   * The pin store named by the discovered config, else the default one.
+   * `writableByOthers`: group or others may change the pins (mode & 0o022).
+   */
   readonly pinStore: { readonly path: string; readonly present: boolean; readonly mode: string | null; readonly writableByOthers: boolean | null };
 }
 
@@ -109,20 +113,21 @@ export interface AssessOptions extends PathContext {
   readonly loadConfig?: typeof defaultLoadConfig;
 }
 
-function configStatus(options: AssessOptions, path: string | undefined): ConfigStatus {
+/** A config's status, and the pin store it names (if it names one). */
+function configStatus(options: AssessOptions, path: string | undefined): { status: ConfigStatus; pinStore?: string | undefined } {
   const load = options.loadConfig ?? defaultLoadConfig;
   try {
     const { config, source, warnings } = load({ path, env: options.env, cwd: options.cwd });
     const where = source.kind === 'file' ? { path: source.path, via: source.via } : { path: null, via: 'defaults' };
-    return { ...where, valid: true, problems: [], warnings, enforce: config.enforce, mode: config.mode };
+    return { status: { ...where, valid: true, problems: [], warnings, enforce: config.enforce, mode: config.mode }, pinStore: config.pins.store };
   } catch (err) {
     if (!(err instanceof GuardError)) throw err;
-    return { path: path ?? null, via: path === undefined ? 'discovery' : '-c', valid: false, problems: [err.message, ...err.problems], warnings: [], enforce: null, mode: null };
+    return { status: { path: path ?? null, via: path === undefined ? 'discovery' : '-c', valid: false, problems: [err.message, ...err.problems], warnings: [], enforce: null, mode: null } };
   }
 }
 
-function pinStore(env: NodeJS.ProcessEnv): GuardStatus['pinStore'] {
-  const path = pinStorePath(env);
+function pinStore(options: AssessOptions, configured: string | undefined): GuardStatus['pinStore'] {
+  const path = configured !== undefined ? resolve(options.cwd, configured) : pinStorePath(options.env);
   try {
     const mode = statSync(path).mode & 0o777;
     return { path, present: true, mode: `0${mode.toString(8).padStart(3, '0')}`, writableByOthers: (mode & 0o022) !== 0 };
@@ -191,8 +196,9 @@ export function assess(options: AssessOptions): Assessment {
   }
   const { files, servers } = assessServers(options, finder);
   const explicit = [...new Set(servers.filter((s) => s.wrapped && s.config !== null).map((s) => s.config as string))];
-  const configs = [configStatus(options, undefined), ...explicit.map((p) => configStatus(options, p))];
-  const guard: GuardStatus = { configs, rules, pinStore: pinStore(options.env) };
+  const discovered = configStatus(options, undefined);
+  const configs = [discovered.status, ...explicit.map((p) => configStatus(options, p).status)];
+  const guard: GuardStatus = { configs, rules, pinStore: pinStore(options, discovered.pinStore) };
   const stdio = servers.filter((s) => s.kind === 'stdio');
   const wrapped = stdio.filter((s) => s.wrapped).length;
   const configValid = configs.every((c) => c.valid) && rules.error === undefined;

@@ -22,6 +22,7 @@ export const PENALTY = {
   unwrapped: { high: 25, medium: 15, low: 10 },
   invalidConfig: 40,
   rulesBroken: 40,
+  noDlpRules: 20,
   auditOnly: 20,
   inlineSecrets: 10,
   remote: 5,
@@ -56,6 +57,7 @@ export function gradeAssessment(files: readonly AssessedFile[], servers: readonl
     else if (c.enforce === false) d.push({ points: PENALTY.auditOnly, reason: `mcp-guard config ${name} is audit-only (mode ${c.mode ?? '?'}): findings are logged, never blocked` });
   }
   if (guard.rules.error !== undefined) d.push({ points: PENALTY.rulesBroken, reason: `rule packs do not load: ${guard.rules.error}` });
+  else if (guard.rules.dlp === 0) d.push({ points: PENALTY.noDlpRules, reason: 'no DLP rules are loaded: secrets in arguments, and inline secrets in these configs, go undetected' });
   if (guard.pinStore.writableByOthers === true) {
     d.push({ points: PENALTY.pinStoreOpen, reason: `pin store ${guard.pinStore.path} has mode ${guard.pinStore.mode ?? '?'}: other users can change the pins (chmod 600)` });
   }

@@ -4,7 +4,8 @@
  * Library code never reads `process.env`; the CLI passes it in.
  */
 import { homedir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join, posix, sep, win32 } from 'node:path';
+import { defaultPinStorePath } from '../pins/store.js';
 import type { ConfigLocation, ConfigFormat, FileScope, ServerContainer } from './types.js';
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -32,26 +33,23 @@ export function macAppSupport(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * mcp-guard's state directory: `$XDG_STATE_HOME/mcp-guard`; on Windows
- * `%LOCALAPPDATA%\mcp-guard`; otherwise `~/.local/state/mcp-guard` (macOS too).
+ * mcp-guard's state directory, the pin store's folder (see `defaultPinStorePath`
+ * in `src/pins/store.ts`): `$XDG_STATE_HOME/mcp-guard`; else
+ * `~/.local/state/mcp-guard` (Linux), `~/Library/Application Support/mcp-guard`
+ * (macOS), `%LOCALAPPDATA%\mcp-guard` (Windows).
  */
 export function stateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  const xdg = nonEmpty(env['XDG_STATE_HOME']);
-  if (xdg !== undefined) return join(xdg, 'mcp-guard');
-  if (platform === 'win32') {
-    return join(nonEmpty(env['LOCALAPPDATA']) ?? join(homeDir(env), 'AppData', 'Local'), 'mcp-guard');
-  }
-  return join(homeDir(env), '.local', 'state', 'mcp-guard');
+  return (platform === 'win32' ? win32 : posix).dirname(defaultPinStorePath(env, platform));
 }
 
-/** The tool-definition pin store, `<stateDir>/pins.json`. */
+/** The default tool-definition pin store, `<stateDir>/pins.json` (a config may name another). */
 export function pinStorePath(env: NodeJS.ProcessEnv, platform?: NodeJS.Platform): string {
-  return join(stateDir(env, platform), 'pins.json');
+  return defaultPinStorePath(env, platform);
 }
 
 /** Where setup records the original entries for `remove`, `<stateDir>/setup-state.json`. */
-export function setupStatePath(env: NodeJS.ProcessEnv, platform?: NodeJS.Platform): string {
-  return join(stateDir(env, platform), 'setup-state.json');
+export function setupStatePath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  return (platform === 'win32' ? win32 : posix).join(stateDir(env, platform), 'setup-state.json');
 }
 
 /** Show a path under the home directory as `~/…` (for people; JSON output keeps absolute paths). */

@@ -19,8 +19,8 @@ export interface InlineSecret {
 
 /** DLP matching over config text. */
 export interface SecretFinder {
-  /** Hits in `text`: rule id, severity, the masked value and (transiently) the matched value. */
-  find(text: string): Array<{ rule: string; severity: string; masked: string; matched: string }>;
+  /** Hits in `text`: rule id, severity, span (UTF-16), the masked value and (transiently) the matched value. */
+  find(text: string): Array<{ rule: string; severity: string; start: number; end: number; masked: string; matched: string }>;
   /** `text` with every hit replaced by its mask. */
   mask(text: string): string;
 }
@@ -29,7 +29,9 @@ export interface SecretFinder {
 export function secretFinder(rules: readonly CompiledRule[]): SecretFinder {
   const matcher = new RuleMatcher(rules.filter((r) => r.category === 'dlp'));
   const find: SecretFinder['find'] = (text) =>
-    matcher.match(text, { firstPerRule: false }).map((h) => ({ rule: h.rule.id, severity: h.rule.severity, masked: h.masked, matched: h.matched }));
+    matcher
+      .match(text, { firstPerRule: false })
+      .map((h) => ({ rule: h.rule.id, severity: h.rule.severity, start: h.start, end: h.end, masked: h.masked, matched: h.matched }));
   return {
     find,
     mask: (text) => maskAll(text, find(text).map((h) => h.matched)),
@@ -62,10 +64,11 @@ export function entrySecrets(entry: Entry, finder: SecretFinder): InlineSecret[]
   }
   const out: InlineSecret[] = [];
   for (const [location, text] of subjects) {
-    const seen = new Set<string>();
-    for (const hit of finder.find(text)) {
-      if (seen.has(hit.masked)) continue;
-      seen.add(hit.masked);
+    // Overlapping hits are one secret: keep the narrowest (a provider rule rather than a generic `KEY=value` one).
+    const kept: Array<{ start: number; end: number }> = [];
+    for (const hit of finder.find(text).sort((a, b) => a.end - a.start - (b.end - b.start))) {
+      if (kept.some((k) => hit.start < k.end && k.start < hit.end)) continue;
+      kept.push(hit);
       out.push({ location, rule: hit.rule, severity: hit.severity, masked: hit.masked });
     }
   }

@@ -41,6 +41,8 @@ export interface EntryKind {
 }
 
 const REMOTE_KEYS = ['url', 'httpUrl', 'serverUrl'] as const;
+/** `type` values of remote entries (Claude Code, VS Code, Cursor); `sse-ide`/`ws-ide` are Claude Code's IDE bridges. */
+const REMOTE_TYPES = new Set(['http', 'sse', 'streamable-http', 'streamablehttp', 'ws', 'websocket', 'sse-ide', 'ws-ide']);
 
 function strings(v: unknown): string[] | undefined {
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
@@ -48,15 +50,15 @@ function strings(v: unknown): string[] | undefined {
 
 /**
  * Classify an entry. Remote entries have `url`, `httpUrl` or `serverUrl`, or a
- * `type` other than `stdio`; stdio entries have a string `command`.
+ * remote `type` (`http`, `sse`, …); stdio entries have a string `command`.
  * @param urlTransport transport meant by a bare `url` (Gemini CLI: `sse`)
  */
 export function classifyEntry(entry: Entry, urlTransport: 'http' | 'sse' = 'http'): EntryKind {
   const type = typeof entry['type'] === 'string' ? entry['type'].toLowerCase() : undefined;
   const remoteKey = REMOTE_KEYS.find((k) => typeof entry[k] === 'string');
-  if (remoteKey !== undefined || (type !== undefined && type !== 'stdio')) {
-    const transport: Transport =
-      type === 'sse' ? 'sse' : type !== undefined && type !== 'stdio' ? 'http' : remoteKey === 'url' ? urlTransport : 'http';
+  const remoteType = type !== undefined && REMOTE_TYPES.has(type);
+  if (remoteKey !== undefined || remoteType) {
+    const transport: Transport = type === 'sse' || type === 'sse-ide' ? 'sse' : remoteType ? 'http' : remoteKey === 'url' ? urlTransport : 'http';
     return { kind: 'remote', transport };
   }
   const command = entry['command'];

@@ -82,6 +82,15 @@ describe('assess', () => {
     expect(reasons).toMatch(/pin store .* has mode 0666/);
   });
 
+  it('looks for the pin store where the config says', () => {
+    mkdirSync(join(h.home, '.config', 'mcp-guard'), { recursive: true });
+    writeFileSync(join(h.home, '.config', 'mcp-guard', 'config.yaml'), `mcp_tool_scanning:\n  pin_store: ${join(h.home, 'pins', 'p.json')}\n`);
+    mkdirSync(join(h.home, 'pins'));
+    writeFileSync(join(h.home, 'pins', 'p.json'), '{}', { mode: 0o600 });
+    const a = assess(options({ clients: [] }));
+    expect(a.guard.pinStore).toEqual({ path: join(h.home, 'pins', 'p.json'), present: true, mode: '0600', writableByOthers: false });
+  });
+
   it('reports an invalid config and broken rule packs; exit code 1', () => {
     mkdirSync(join(h.home, '.config', 'mcp-guard'), { recursive: true });
     writeFileSync(join(h.home, '.config', 'mcp-guard', 'config.yaml'), 'mode: sometimes\nbogus: 1\n');

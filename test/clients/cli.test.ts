@@ -75,7 +75,8 @@ describe('client commands', () => {
     expect(cursor.code).toBe(0);
     expect(cursor.stdout).not.toContain('\x1b[');
     expect(cursor.stdout).toMatch(/Summary: 6 servers in 2 files: 5\/5 stdio wrapped, 1 remote/);
-    expect(cursor.stdout).toMatch(/Grade: A \(95\/100\)\n {2}-5 +context7 \(Cursor, .*\) is a remote \(http\) server/);
+    expect(cursor.stdout).toMatch(/ slack .* env\.SLACK_BOT_TOKEN xoxb…\[54 chars\]\n/);
+    expect(cursor.stdout).toMatch(/Grade: B \(85\/100\)\n {2}-10 +slack \(Cursor, ~\/\.cursor\/mcp\.json\) has secrets written inline \(env\.SLACK_BOT_TOKEN slack-bot-token xoxb…\[54 chars\]\): .*\n {2}-5 +context7 \(Cursor, .*\) is a remote \(http\) server/);
   });
 
   it('assess --client with an unknown name is a usage error', async () => {

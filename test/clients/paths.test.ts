@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, win32 } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLIENTS, clientsByName } from '../../src/clients/registry.js';
 import { pinStorePath, setupStatePath, stateDir, tildify } from '../../src/clients/paths.js';
@@ -32,7 +32,9 @@ describe('config locations', () => {
   it('puts the state next to the pin store', () => {
     expect(stateDir({ HOME: home }, 'linux')).toBe(join(home, '.local', 'state', 'mcp-guard'));
     expect(stateDir({ HOME: home, XDG_STATE_HOME: join('/', 's') }, 'linux')).toBe(join('/', 's', 'mcp-guard'));
-    expect(stateDir({ HOME: home, LOCALAPPDATA: join('/', 'l') }, 'win32')).toBe(join('/', 'l', 'mcp-guard'));
+    expect(stateDir({ HOME: home, LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' }, 'win32')).toBe(win32.join('C:\\Users\\me\\AppData\\Local', 'mcp-guard'));
+    expect(setupStatePath({ HOME: home, LOCALAPPDATA: 'C:\\L' }, 'win32')).toBe('C:\\L\\mcp-guard\\setup-state.json');
+    expect(stateDir({ HOME: home }, 'darwin')).toBe(join(home, 'Library', 'Application Support', 'mcp-guard'));
     expect(pinStorePath({ HOME: home }, 'linux')).toBe(join(home, '.local', 'state', 'mcp-guard', 'pins.json'));
     expect(setupStatePath({ HOME: home }, 'linux')).toBe(join(home, '.local', 'state', 'mcp-guard', 'setup-state.json'));
   });

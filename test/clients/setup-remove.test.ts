@@ -174,6 +174,26 @@ describe('setup and remove on a fixture home with every agent', () => {
     });
   });
 
+  it('remove --dry-run writes nothing', () => {
+    runSetup(opts());
+    const wrapped = snapshot(h.home);
+    const reports = runRemove(opts({ dryRun: true }));
+    expect(reports.filter((r) => r.changed).length).toBeGreaterThanOrEqual(12);
+    expect(snapshot(h.home)).toEqual(wrapped);
+  });
+
+  it('skips a TOML entry it cannot edit in place and says why', () => {
+    const file = join(h.home, '.codex', 'config.toml');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}
+[mcp_servers]
+inline = { command = "npx", args = ["-y", "x"] }
+`);
+    const reports = runSetup(opts({ clients: CLIENTS.filter((c) => c.id === 'codex') }));
+    const inline = reports[0]?.items.find((i) => i.name === 'inline');
+    expect(inline).toMatchObject({ status: 'read-only', note: 'not written as a [mcp_servers.inline] table' });
+    expect(reports[0]?.items.filter((i) => i.status === 'wrapped').map((i) => i.name)).toEqual(['github', 'fetch', 'shell-tools']);
+  });
+
   it('--scope limits the files', () => {
     const user = runSetup(opts({ scope: 'user', dryRun: true }));
     expect(user.every((r) => r.scope === 'user')).toBe(true);
