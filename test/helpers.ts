@@ -51,8 +51,17 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Run the built CLI with `args`, feeding `input` on stdin, and collect its output. */
-export function runCli(args: string[], input = '', env: Record<string, string> = {}, options: { keepOpenMs?: number } = {}): Promise<CliResult> {
+/**
+ * Run the built CLI with `args`, feeding `input` on stdin, and collect its output.
+ * An array input is written one part every `stepMs` (default 300 ms), so a test can
+ * let responses arrive before it sends the next frames.
+ */
+export function runCli(
+  args: string[],
+  input: string | string[] = '',
+  env: Record<string, string> = {},
+  options: { keepOpenMs?: number; stepMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((ok) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
@@ -63,9 +72,12 @@ export function runCli(args: string[], input = '', env: Record<string, string> =
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('close', (code) => ok({ code, stdout, stderr }));
-    child.stdin.write(input);
-    if (options.keepOpenMs === undefined) child.stdin.end();
-    else setTimeout(() => child.stdin.end(), options.keepOpenMs);
+    const parts = typeof input === 'string' ? [input] : input;
+    const step = options.stepMs ?? 300;
+    parts.forEach((part, i) => (i === 0 ? child.stdin.write(part) : setTimeout(() => child.stdin.write(part), i * step)));
+    const endAt = (parts.length - 1) * step + (options.keepOpenMs ?? 0);
+    if (endAt === 0) child.stdin.end();
+    else setTimeout(() => child.stdin.end(), endAt);
   });
 }
 

@@ -7,6 +7,7 @@ import { GuardError, ExitCode } from '../errors.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerClientCommands } from './client-commands.js';
+import { registerPinsCommands } from './pins-command.js';
 import { processIO, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by the release process. */
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerProxyCommand(program, io, setExit);
   registerScanCommand(program, io, setExit);
   registerClientCommands(program, io, setExit);
+  registerPinsCommands(program, io, setExit);
   return program;
 }
 

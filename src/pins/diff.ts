@@ -82,11 +82,11 @@ function similarity(a: string, b: string): number {
   return total === 0 ? 1 : (2 * kept) / total;
 }
 
-/** `Adds [-two-]{+three+} numbers.` (wdiff notation), escaped. */
-function wordDiff(a: string, b: string): string {
-  return diffWords(a, b)
-    .map((p) => (p.removed ? `[-${escape(p.value)}-]` : p.added ? `{+${escape(p.value)}+}` : escape(p.value)))
-    .join('');
+/** `Adds [-two-]{+three+} numbers.` (wdiff notation), escaped; undefined when only whitespace differs. */
+function wordDiff(a: string, b: string): string | undefined {
+  const parts = diffWords(a, b);
+  if (!parts.some((p) => p.added || p.removed)) return undefined;
+  return parts.map((p) => (p.removed ? `[-${escape(p.value)}-]` : p.added ? `{+${escape(p.value)}+}` : escape(p.value))).join('');
 }
 
 /**
@@ -96,13 +96,16 @@ function wordDiff(a: string, b: string): string {
 function diffText(label: string, a: string, b: string, out: string[]): void {
   if (a === b) return;
   const start = out.length;
+  const whitespace = (x: string, y: string): string => `~ ${label}: whitespace changed: ${quote(x, MAX_VALUE)} → ${quote(y, MAX_VALUE)}`;
   let removed = '';
   let added = '';
   const flush = (): void => {
     const r = removed.trim();
     const d = added.trim();
-    if (r !== '' && d !== '' && similarity(r, d) >= 0.5) out.push(`~ ${label}: "${clip(wordDiff(r, d), MAX_TEXT)}"`);
-    else {
+    if (r !== '' && d !== '' && similarity(r, d) >= 0.5) {
+      const words = wordDiff(r, d);
+      out.push(words === undefined ? whitespace(r, d) : `~ ${label}: "${clip(words, MAX_TEXT)}"`);
+    } else {
       if (r !== '') out.push(`- ${label}: ${quote(r)}`);
       if (d !== '') out.push(`+ ${label}: ${quote(d)}`);
     }
@@ -114,7 +117,7 @@ function diffText(label: string, a: string, b: string, out: string[]): void {
     else flush();
   }
   flush();
-  if (out.length === start) out.push(`~ ${label}: whitespace changed: ${quote(a, MAX_VALUE)} → ${quote(b, MAX_VALUE)}`);
+  if (out.length === start) out.push(whitespace(a, b));
 }
 
 function isPrimitive(v: unknown): boolean {

@@ -26,8 +26,8 @@ const SECRET_FLAG = new RegExp(String.raw`^--?${SECRET_NAME}$`, 'i');
 const SECRET_ASSIGNMENT = new RegExp(String.raw`(${SECRET_NAME})(\s*[=:]\s*)(?:(?:Bearer|Basic|Token)\s+)?[^\s&;,]+`, 'gi');
 /** The user-info part of a URL: `https://user:pass@host`. */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]+@/gi;
-/** A long run of token characters; `/` and `.` end it so paths and versions stay readable. */
-const TOKEN_RUN = /[A-Za-z0-9+=_-]{20,}/g;
+/** A long run of token (and base64) characters; `.` ends it, so versions and file names stay readable. */
+const TOKEN_RUN = /[A-Za-z0-9+/=_-]{20,}/g;
 
 /** Characters that must not reach a terminal or a log line. */
 // eslint-disable-next-line no-control-regex
@@ -53,18 +53,21 @@ function charClass(ch: string): number {
 }
 
 /**
- * A random-looking token: after separators are removed, ≥ 16 characters,
- * letters and digits, ≥ 3.3 bits/char, and the character class (lower, upper,
- * digit) changing at least once per 4 characters. Words with a date or version
- * suffix (`server-everything-2025-01-15`) change class rarely; random tokens often.
+ * A random-looking token. After separators (`-_=+/`) are removed: ≥ 16 characters, and
+ * either letters and digits with ≥ 3.3 bits/char and the character class
+ * (lower, upper, digit) changing at least once per 4 characters, or, without
+ * digits, both cases with ≥ 4 bits/char and a change at least once per 3.
+ * Words with a date or version suffix (`server-everything-2025-01-15`) and
+ * CamelCase names change class rarely; random tokens often.
  */
 export function looksRandom(run: string): boolean {
-  const core = run.replace(/[-_=+]/g, '');
-  if (core.length < 16 || !/[A-Za-z]/.test(core) || !/\d/.test(core)) return false;
-  if (shannonEntropy(core) < 3.3) return false;
+  const core = run.replace(/[-_=+/]/g, '');
+  if (core.length < 16) return false;
   let changes = 0;
   for (let i = 1; i < core.length; i++) if (charClass(core[i] as string) !== charClass(core[i - 1] as string)) changes++;
-  return changes * 4 >= core.length;
+  const entropy = shannonEntropy(core);
+  if (/\d/.test(core) && /[A-Za-z]/.test(core)) return entropy >= 3.3 && changes * 4 >= core.length;
+  return /[a-z]/.test(core) && /[A-Z]/.test(core) && entropy >= 4 && changes * 3 >= core.length;
 }
 
 /** `word` with secret-looking parts replaced by {@link REDACTED}. */

@@ -1,9 +1,14 @@
 /**
- * Parsing and checking the pin file's JSON (shape in `store.ts`). A damaged
- * file is an error that lists every problem with its JSON path; it is never
- * silently replaced, because an empty store would re-pin every server on
- * first use and so accept whatever the servers now say.
+ * The pin file on disk (shape in `store.ts`): parsing and checking its JSON,
+ * the lock, and the atomic write.
+ *
+ * A damaged file is an error that lists every problem with its JSON path; it
+ * is never silently replaced, because an empty store would re-pin every server
+ * on first use and so accept whatever the servers now say.
  */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { GuardError } from '../errors.js';
 import type { PendingItem, PendingReason, PinFile, PinnedItem, ServerPins } from './store.js';
 
@@ -126,4 +131,85 @@ export function parsePinFile(text: string, path: string): PinFile {
   }
   if (check.problems.length > 0) throw damaged(check.problems);
   return { version: 1, servers };
+}
+
+/** How long a lock file may live before it is taken as left by a crashed process (ms). */
+export const LOCK_STALE_MS = 10_000;
+/** How long {@link withLock} waits for another process's lock by default (ms). */
+export const LOCK_WAIT_MS = 5_000;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+const errCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
+/**
+ * Run `fn` holding `<path>.lock` (created with O_EXCL), after creating the
+ * directory (mode 0700). Waits up to `waitMs` for another holder;
+ * a lock older than {@link LOCK_STALE_MS} was left by a crashed process and is broken.
+ * @throws GuardError `INPUT_INVALID` when the directory or lock cannot be created, or the wait times out
+ */
+export function withLock<T>(path: string, waitMs: number, fn: () => T): T {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new GuardError('INPUT_INVALID', `cannot create the pin store directory ${dirname(path)}: ${errCode(err)}`);
+  }
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new GuardError('INPUT_INVALID', `cannot lock pin store ${path}: ${errCode(err)}`);
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+    } catch {
+      continue; // released between our open and stat: retry at once
+    }
+    if (Date.now() > deadline) {
+      throw new GuardError('INPUT_INVALID', `pin store ${path} is locked by another process; if no mcp-guard is running, remove ${lock}`);
+    }
+    sleepMs(10);
+  }
+  try {
+    return fn();
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {
+      // Broken as stale by another process meanwhile; nothing to release.
+    }
+  }
+}
+
+/**
+ * Replace `path` with `text` atomically: a temp file in the same directory
+ * (mode 0600, fsynced), then rename, so a reader sees the old or the new file, never half.
+ * @throws GuardError `INPUT_INVALID` naming the path and the system error code
+ */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    fchmodSync(fd, 0o600); // the umask may have narrowed it; never widened
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created, or already renamed.
+    }
+    throw new GuardError('INPUT_INVALID', `cannot write pin store ${path}: ${errCode(err)}`);
+  }
 }

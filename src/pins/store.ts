@@ -9,13 +9,13 @@
  * is a null-prototype object: tool names come from servers, and a tool called
  * `__proto__` or `constructor` must be an ordinary key, never a prototype hit.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, join, posix, win32 } from 'node:path';
+import { posix, win32 } from 'node:path';
 import { GuardError } from '../errors.js';
 import { canonicalJson } from '../scan/drift.js';
-import { parsePinFile } from './pin-file.js';
+import { LOCK_WAIT_MS, parsePinFile, withLock, writeAtomic } from './pin-file.js';
 
 /** A pinned definition. */
 export interface PinnedItem {
@@ -68,11 +68,6 @@ export interface PinFile {
 export const INSTRUCTIONS_KEY = '#instructions';
 export const PROMPT_PREFIX = 'prompt:';
 export const TEMPLATE_PREFIX = 'template:';
-
-/** How long a lock file may live before it is taken as left by a crashed process (ms). */
-const LOCK_STALE_MS = 10_000;
-/** How long `update` waits for another process's lock (ms). */
-const LOCK_WAIT_MS = 5_000;
 
 /** A null-prototype record (see the module comment). */
 export function emptyRecord<T>(): Record<string, T> {
@@ -180,26 +175,25 @@ function knownServers(file: PinFile): string {
   return names.length === 0 ? 'the store is empty' : `known: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-function sleepMs(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
-
 /** Options for {@link PinStore}. */
 export interface PinStoreOptions {
   /** Clock for `pinnedAt` / `updated` (default: `new Date()`). */
   readonly now?: () => Date;
+  /** How long `update` waits for another process's lock, in ms (default {@link LOCK_WAIT_MS}). */
+  readonly lockWaitMs?: number;
 }
 
 /** A pin file on disk. Synchronous: it is read once at proxy start and written rarely. */
 export class PinStore {
   readonly path: string;
   readonly #now: () => Date;
+  readonly #lockWaitMs: number;
   #last: PinFile = emptyPinFile();
 
   constructor(path: string, options: PinStoreOptions = {}) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
+    this.#lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
   }
 
   /**
@@ -232,16 +226,12 @@ export class PinStore {
    *   anything `mutate` throws
    */
   update(mutate: (file: PinFile) => void | boolean): PinFile {
-    this.#mkdir();
-    const release = this.#lock();
-    try {
+    return withLock(this.path, this.#lockWaitMs, () => {
       const file = this.load();
       if (mutate(file) === false) return file;
-      this.#write(file);
+      writeAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
       return (this.#last = file);
-    } finally {
-      release();
-    }
+    });
   }
 
   /**
@@ -295,66 +285,5 @@ export class PinStore {
       return true;
     });
     return existed;
-  }
-
-  #mkdir(): void {
-    try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new GuardError('INPUT_INVALID', `cannot create the pin store directory ${dirname(this.path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
-
-  /** Take `<path>.lock` (O_EXCL), waiting up to LOCK_WAIT_MS; a lock older than LOCK_STALE_MS is broken. */
-  #lock(): () => void {
-    const lock = `${this.path}.lock`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        closeSync(openSync(lock, 'wx', 0o600));
-        return () => {
-          try {
-            unlinkSync(lock);
-          } catch {
-            // Already broken as stale by another process; nothing to release.
-          }
-        };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw new GuardError('INPUT_INVALID', `cannot lock pin store ${this.path}: ${code ?? (err as Error).message}`);
-      }
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
-      } catch {
-        // Released between our open and stat: retry at once.
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new GuardError('INPUT_INVALID', `pin store ${this.path} is locked by another process; if no mcp-guard is running, remove ${lock}`);
-      }
-      sleepMs(10);
-    }
-  }
-
-  #write(file: PinFile): void {
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    let fd: number | undefined;
-    try {
-      fd = openSync(tmp, 'wx', 0o600);
-      fchmodSync(fd, 0o600); // the umask may have narrowed it; never widened
-      writeSync(fd, `${JSON.stringify(file, null, 2)}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-      renameSync(tmp, this.path);
-    } catch (err) {
-      if (fd !== undefined) closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // The temp file was never created, or already renamed.
-      }
-      throw new GuardError('INPUT_INVALID', `cannot write pin store ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
   }
 }

@@ -3,6 +3,7 @@
  * Error codes: JSON-RPC 2.0 spec § 5.1 (-32700 parse error, -32600 invalid
  * request); -32000 and -32001 are in the implementation-defined server range.
  */
+import { joinPath } from '../scan/json-walk.js';
 import type { Finding, JsonRpcMessage } from '../scan/types.js';
 
 export const PARSE_ERROR = -32700;
@@ -74,4 +75,87 @@ export function errorLine(id: JsonRpcId, code: number, message: string, data?: u
   const error: Record<string, unknown> = { code, message };
   if (data !== undefined) error['data'] = data;
   return Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id, error })}\n`);
+}
+
+/** One open object or array while scanning for duplicate keys. */
+interface OpenContainer {
+  /** Keys seen so far (objects only). */
+  readonly keys: Set<string> | undefined;
+  /** The member being read: the last key (objects) or the element index (arrays). */
+  member: string | number;
+  /** True when the next string in this object is a key. */
+  expectKey: boolean;
+}
+
+/**
+ * Find the first object key that appears twice in the same object of a JSON
+ * text. `JSON.parse` keeps the last copy silently, but a server built on
+ * another parser may read the first one, so the scanners would check a value
+ * the server never sees (RFC 8259 § 4: names "SHOULD be unique", behaviour
+ * with duplicates is unpredictable). Keys are compared after unescaping, so
+ * `"id"` and `"\u0069d"` are the same key.
+ *
+ * One linear pass with no recursion, so any nesting depth is safe. The text
+ * must already be valid JSON (the caller parsed it); on anything else the
+ * answer is meaningless but the scan still ends.
+ * @param text one JSON text, e.g. a frame's line
+ * @returns the JSON path of the second copy (`params.arguments.token`, `method`), or undefined
+ */
+export function findDuplicateKey(text: string): string | undefined {
+  const stack: OpenContainer[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = closingQuote(text, i + 1);
+      const top = stack[stack.length - 1];
+      if (top?.keys !== undefined && top.expectKey) {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? unescapeKey(raw) : raw;
+        top.member = key;
+        top.expectKey = false;
+        if (top.keys.has(key)) return pathOf(stack);
+        top.keys.add(key);
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x7b /* { */) stack.push({ keys: new Set(), member: '', expectKey: true });
+    else if (c === 0x5b /* [ */) stack.push({ keys: undefined, member: 0, expectKey: false });
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys !== undefined) top.expectKey = true;
+      else if (top !== undefined) top.member = (top.member as number) + 1;
+    }
+    i++;
+  }
+  return undefined;
+}
+
+/** Index of the `"` that closes a string whose contents start at `from` (or the text's length). */
+function closingQuote(text: string, from: number): number {
+  let j = from;
+  for (;;) {
+    j = text.indexOf('"', j);
+    if (j === -1) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return j;
+    j++;
+  }
+}
+
+/** A key's value from its escaped JSON text (the text itself if it does not parse). */
+function unescapeKey(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+function pathOf(stack: readonly OpenContainer[]): string {
+  return stack.reduce((path, c) => joinPath(path, c.member), '');
 }

@@ -198,6 +198,9 @@ export class Relay {
       if (d.kind === 'response') {
         const what = `${context?.method ?? 'the'} response${d.tool ? ` from tool "${d.tool}"` : ''}`;
         this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }));
+      } else if (d.kind === 'request') {
+        // A blocked server → client request (sampling, elicitation) is answered on the client's behalf, so the server does not wait forever.
+        this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? ''} request from the server`, verdict.findings), { findings: publicFindings(verdict.findings) }));
       }
       return;
     }

@@ -3,7 +3,7 @@
  * use: it pairs responses with their requests by id (so a response is scanned
  * knowing which method it answers) and runs the chain, failing closed.
  */
-import { classify, idKey, type FrameKind, type JsonRpcId } from './jsonrpc.js';
+import { classify, findDuplicateKey, idKey, type FrameKind, type JsonRpcId } from './jsonrpc.js';
 import type { ScanChain, Verdict } from '../scan/chain.js';
 import type { Direction, Finding, JsonRpcMessage, RequestContext } from '../scan/types.js';
 
@@ -65,12 +65,22 @@ export class GuardSession {
   /**
    * Decide on a frame from the client. An allowed (or warned) request is
    * recorded as pending so its response can be paired.
+   * @param value the parsed frame
+   * @param raw the frame's text as received, when known: a key that appears
+   *   twice in one object blocks the frame (`duplicate-key`, in every mode),
+   *   because the server's parser may read the copy the scanners never saw
    */
-  fromClient(value: unknown): SessionDecision {
+  fromClient(value: unknown, raw?: string): SessionDecision {
     const kind = classify(value);
     const msg = value as JsonRpcMessage;
     const tool = kind === 'request' ? toolName(msg) : undefined;
-    const [verdict, scanUs] = kind === 'invalid' ? [allow(), 0] : this.#run('client-to-server', msg, undefined);
+    const duplicate = kind === 'invalid' || raw === undefined ? undefined : findDuplicateKey(raw);
+    const [verdict, scanUs] =
+      kind === 'invalid'
+        ? [allow(), 0]
+        : duplicate !== undefined
+          ? [duplicateKey(duplicate), 0]
+          : this.#run('client-to-server', msg, undefined);
     if (kind === 'request' && (verdict.action === 'allow' || verdict.action === 'warn')) {
       const id = msg.id as JsonRpcId;
       this.#pending.set(idKey(id), { id, method: msg.method as string, ...(tool !== undefined ? { tool } : {}) });
@@ -103,6 +113,11 @@ export class GuardSession {
     }
     return [verdict, Number(process.hrtime.bigint() - t0) / 1000];
   }
+}
+
+/** The verdict for a frame with a duplicate key at `path`. */
+function duplicateKey(path: string): Verdict {
+  return { action: 'block', findings: [{ rule: 'duplicate-key', category: 'protocol', severity: 'high', path }], removeTools: [] };
 }
 
 function allow(): Verdict {

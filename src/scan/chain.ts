@@ -31,7 +31,7 @@ export interface Verdict {
   readonly removeTools: readonly number[];
   /**
    * For `filter`: paths of the parts to take out of the result, e.g.
-   * `result.tools[3]`, `result.prompts[0]`, `result.instructions` (includes the tools above).
+   * `result.tools[3]`, `result.prompts[0]`, `result.resources[1]`, `result.instructions` (includes the tools above).
    */
   readonly remove?: readonly string[];
   /** For `redact`: findings whose `span` is to be replaced. */
@@ -64,7 +64,7 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
 }
 
 /** Parts of a result that can be taken out instead of failing the whole response. */
-const FILTERABLE = /^result\.(?:(?:tools|prompts|resourceTemplates)\[\d+\]|instructions)/;
+const FILTERABLE = /^result\.(?:(?:tools|prompts|resources|resourceTemplates)\[\d+\]|instructions)/;
 
 /** Simple glob: `*` matches any run of characters. */
 export function globMatch(glob: string, text: string): boolean {

@@ -43,6 +43,8 @@ export class PinScanner implements Scanner {
   readonly #store: PinStore;
   readonly #server: string;
   readonly #log: (msg: string) => void;
+  /** Kinds with nothing pinned when the session started: everything this session shows is pinned (all pages). */
+  readonly #firstUse = new Set<Kind>();
 
   /**
    * @param store the pin store (already loaded once at start, so a corrupt store fails before spawn)
@@ -53,6 +55,12 @@ export class PinScanner implements Scanner {
     this.#store = store;
     this.#server = server;
     this.#log = log;
+    const pins = store.server(server);
+    for (const kind of ['tools', 'prompts', 'templates'] as const) {
+      if (pins === undefined || (Object.keys(pins[kind]).length === 0 && !Object.keys(pins.pending).some((k) => keyKind(k) === kind))) {
+        this.#firstUse.add(kind);
+      }
+    }
   }
 
   scan(input: ScanInput): Finding[] {
@@ -107,14 +115,15 @@ export class PinScanner implements Scanner {
       const pins = serverPins(file, this.#server);
       const pinned = pins[kind];
       let changed = false;
-      if (Object.keys(pinned).length === 0 && !Object.keys(pins.pending).some((k) => keyKind(k) === kind)) {
-        // First use for this kind: pin everything as shown.
-        for (const s of seen) pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
-        return seen.length > 0;
-      }
       for (const s of seen) {
         const pin = pinned[s.name];
         if (pin?.hash === s.hash) continue;
+        if (pin === undefined && this.#firstUse.has(kind)) {
+          // First use: pin what the server shows, on every page of this session.
+          pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
+          changed = true;
+          continue;
+        }
         const rule = pin === undefined ? (kind === 'tools' ? PIN_RULES.newTool : ruleFor(kind)) : ruleFor(kind);
         findings.push({ rule, category: 'drift', severity: 'high', path: s.path });
         const reason: PendingReason = pin === undefined ? 'new-tool' : kind === 'tools' ? 'drift' : 'description-changed';

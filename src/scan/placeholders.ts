@@ -17,8 +17,8 @@
  * - Microsoft Learn, "nuget.config reference": sample `ClearTextPassword` values.
  * - Yarn's documentation site Algolia search key (yarnpkg/berry#6201), public by design.
  * - Stripe docs test-mode key; jwt.io's default token.
- * - Test card numbers from Stripe's and Braintree's testing docs; IBAN examples from
- *   the ECB/SWIFT IBAN registry documentation.
+ * - Test card numbers from Stripe's, Braintree's and Adyen's testing docs; IBAN examples
+ *   from the SWIFT IBAN registry (one per country format shown there).
  */
 const KNOWN_EXAMPLES: readonly string[] = [
   'AKIAIOSFODNN7EXAMPLE',
@@ -52,8 +52,19 @@ const KNOWN_EXAMPLES: readonly string[] = [
   '371449635398431',
   '6011111111111117',
   '4012888888881881',
+  '4000056655665556',
+  '5200828282828210',
+  '2223003122003222',
+  '6011000990139424',
+  '3530111333300000',
+  '3566002020360505',
+  '30569309025904',
+  '38520000023237',
   'GB82WEST12345698765432',
+  'GB29NWBK60161331926819',
   'DE89370400440532013000',
+  'FR1420041010050500013M02606',
+  'NO9386011117947',
 ];
 
 /** Template and variable syntax: `${X}`, `{{x}}`, `$(cmd)`, `<your key>`, `[PASSWORD]`, `$API_KEY`, `{password}`. */
@@ -72,7 +83,7 @@ const FILLER =
 const FILLER_SHARE = 0.3;
 
 /** Whole values that are stock placeholders, compared lower-cased without quotes. */
-const STOCK_VALUES = new Set(['password', 'passwd', 'secret', 'mypassword', 'yourpassword', 'changeme', 'changeit', 'letmein', 'p@ssw0rd']);
+const STOCK_VALUES = new Set(['password', 'passwd', 'secret', 'mypassword', 'yourpassword', 'changeme', 'changeit', 'letmein', 'p@ssw0rd', 'guest']);
 
 /** Words that, when they make up every part of a `user:password` pair, mark a stock pair. */
 const STOCK_PAIR_WORDS = new Set([

@@ -119,10 +119,23 @@ export function luhn(text: string): boolean {
   return sum % 10 === 0;
 }
 
-/** IBAN mod-97 check (ISO 13616-1 § 7.1); spaces are ignored. */
+/** IBAN length per country code, from the SWIFT IBAN Registry (release 99, 2024). */
+const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.fromEntries(
+  ('AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27 DK18 DO28 EE20 EG29 ES24 ' +
+    'FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 ' +
+    'LT20 LU20 LV21 LY25 MC27 MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 RS22 ' +
+    'RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 YE30')
+    .split(' ')
+    .map((e) => [e.slice(0, 2), Number(e.slice(2))]),
+);
+
+/**
+ * IBAN check (ISO 13616-1 § 7.1): a registered country code, that country's length
+ * (SWIFT IBAN Registry), and mod-97 check digits. Spaces are ignored.
+ */
 export function mod97(text: string): boolean {
   const iban = text.replace(/\s/g, '').toUpperCase();
-  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban) || IBAN_LENGTHS[iban.slice(0, 2)] !== iban.length) return false;
   const rearranged = iban.slice(4) + iban.slice(0, 4);
   let remainder = 0;
   for (const ch of rearranged) {
@@ -325,7 +338,8 @@ export function genericSecret(text: string): boolean {
 
 /**
  * A password assignment (`password = "…"`, `DB_PASSWORD=…`): the value is 8–128
- * characters, has at least 5 distinct characters, and is not a variable reference.
+ * characters, has at least 5 distinct characters, and is not a variable reference,
+ * a template or a file path.
  * Stock placeholders (`password`, `changeme`) are rejected via `isPlaceholder`.
  * @param text the whole match, `name`, separator and value
  */
@@ -333,7 +347,8 @@ export function password(text: string): boolean {
   const m = /(?:=>|:{1,3}=|\?=|[:=])\s*["'`]?([^"'`\s]*)/.exec(text.replace(/^[\w.-]*["'`]?\s*/, ''));
   const value = m?.[1] ?? '';
   if (value.length < 8 || value.length > 128 || new Set(value).size < 5) return false;
-  return !/^(?:\$|%\w|\{|<|\[)/.test(value) && !CODE_REFERENCE.test(value) && !isPlaceholder(value);
+  // Variable references, templates, and file paths (`PWD=/home/me`) are not passwords.
+  return !/^(?:\$|%\w|\{|<|\[|~?\/|\.{1,2}\/|[A-Za-z]:\\)/.test(value) && !CODE_REFERENCE.test(value) && !isPlaceholder(value);
 }
 
 /**
