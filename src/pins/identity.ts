@@ -54,7 +54,8 @@ function charClass(ch: string): number {
 
 /**
  * A random-looking token. After separators (`-_=+/`) are removed: ≥ 16 characters, and
- * either letters and digits with ≥ 3.3 bits/char and the character class
+ * hex of ≥ 20 digits with letters and digits (a key or a hash), or
+ * letters and digits with ≥ 3.3 bits/char and the character class
  * (lower, upper, digit) changing at least once per 4 characters, or, without
  * digits, both cases with ≥ 4 bits/char and a change at least once per 3.
  * Words with a date or version suffix (`server-everything-2025-01-15`) and
@@ -66,6 +67,7 @@ export function looksRandom(run: string): boolean {
   let changes = 0;
   for (let i = 1; i < core.length; i++) if (charClass(core[i] as string) !== charClass(core[i - 1] as string)) changes++;
   const entropy = shannonEntropy(core);
+  if (/^[0-9a-f]+$/i.test(core) && /\d/.test(core) && /[a-f]/i.test(core)) return core.length >= 20 && entropy >= 3;
   if (/\d/.test(core) && /[A-Za-z]/.test(core)) return entropy >= 3.3 && changes * 4 >= core.length;
   return /[a-z]/.test(core) && /[A-Z]/.test(core) && entropy >= 4 && changes * 3 >= core.length;
 }

@@ -50,13 +50,14 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // regex sets are compiled by warmUp() below, while the server boots.
   const identity = serverIdentity(o.name, o.command, o.args);
   const server = identity.id;
+  // The audit log is opened after the chain is built; pin notes reach it through this holder.
+  const late: { log?: AuditLog } = {};
   let pins: { store: PinStore; server: string; log: (msg: string) => void } | undefined;
   if (config.pins.enabled) {
     const store = new PinStore(config.pins.store ?? defaultPinStorePath(o.env));
     store.load(); // an unreadable or corrupt store is a startup error, before anything is spawned
-    pins = { store, server, log: (msg) => logRef?.info(msg) };
+    pins = { store, server, log: (msg) => late.log?.info(msg) };
   }
-  let logRef: AuditLog | undefined;
   const chain = new ScanChain({ config, env: o.env, ...(pins ? { pins } : {}) });
   let log: AuditLog;
   try {
@@ -73,7 +74,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   } catch (err) {
     throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
   }
-  logRef = log;
+  late.log = log;
   for (const w of warnings) log.warn(w);
   const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
