@@ -30,12 +30,12 @@ function fakeToken() {
   return `ghp_${body}${base62(crc32(body), 6)}`;
 }
 
-async function connect(name, serverArgs) {
+async function connect(name, serverArgs, extraArgs = [], extraEnv = {}) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [bin, 'proxy', '--name', name, '--', process.execPath, ...serverArgs],
+    args: [bin, 'proxy', '--name', name, ...extraArgs, '--', process.execPath, ...serverArgs],
     // A private pin store: the demo must not pin its fixture servers in your real one.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir, ...extraEnv },
     stderr: 'pipe',
     cwd: root,
   });
@@ -72,7 +72,8 @@ async function expectBlocked(label, promise) {
 
 console.log(paint(1, '\nmcp-guard demo: agent → mcp-guard proxy → MCP server\n'));
 console.log(paint(1, '1. A real server: @modelcontextprotocol/server-everything'));
-const good = await connect('everything', [everything, 'stdio']);
+const deployToken = fakeToken();
+const good = await connect('everything', [everything, 'stdio'], ['--env', 'DEPLOY_TOKEN'], { DEPLOY_TOKEN: deployToken });
 const { tools } = await good.listTools();
 ok(`tools/list: ${tools.length} tools came through unchanged (${tools.slice(0, 4).map((t) => t.name).join(', ')}, …)`);
 const echo = await good.callTool({ name: 'echo', arguments: { message: 'Hello from the agent' } });
@@ -81,6 +82,15 @@ await expectBlocked(
   'tools/call echo with a GitHub token in its arguments (argument DLP; the server never sees it)',
   good.callTool({ name: 'echo', arguments: { message: `use token ${fakeToken()} to push` } }),
 );
+const env = await good.callTool({ name: 'get-env', arguments: {} });
+const envText = JSON.stringify(env.content);
+if (envText.includes(deployToken.slice(4)) || !envText.includes('[REDACTED:')) {
+  console.log(`  ${paint(33, 'MISSED ')} tools/call get-env: the server's answer holds a token`);
+  process.exitCode = 1;
+} else {
+  ok('tools/call get-env → the answer passed with the server\'s token redacted (DLP on responses)');
+  note(`DEPLOY_TOKEN as the agent sees it: ${JSON.parse(env.content[0].text).DEPLOY_TOKEN}`);
+}
 await good.close();
 
 console.log(paint(1, '\n2. A malicious fixture server (test/fixtures/evil-server.js)'));
