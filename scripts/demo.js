@@ -89,7 +89,7 @@ if (envText.includes(deployToken.slice(4)) || !envText.includes('[REDACTED:')) {
   process.exitCode = 1;
 } else {
   ok('tools/call get-env → the answer passed with the server\'s token redacted (DLP on responses)');
-  note(`DEPLOY_TOKEN as the agent sees it: ${JSON.parse(env.content[0].text).DEPLOY_TOKEN}`);
+  note(`as the agent sees it: ${env.content[0].text.split('\n').find((l) => l.includes('REDACTED'))?.trim()}`);
 }
 await good.close();
 

@@ -20,15 +20,15 @@ export function parsePath(path: string): Array<string | number> {
 }
 
 function replaceSpans(text: string, spans: ReadonlyArray<{ start: number; end: number; rule: string }>): string {
-  // Right to left, so earlier offsets stay valid; overlapping spans merge into the first.
-  let out = text;
-  let limit = Infinity;
-  for (const s of [...spans].sort((a, b) => b.start - a.start)) {
-    const end = Math.min(s.end, limit);
-    if (end <= s.start) continue;
-    out = `${out.slice(0, s.start)}[REDACTED:${s.rule}]${out.slice(end)}`;
-    limit = s.start;
+  // Overlapping spans merge into their union, labelled with the rule that starts first.
+  const merged: Array<{ start: number; end: number; rule: string }> = [];
+  for (const s of [...spans].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && s.start < last.end) last.end = Math.max(last.end, s.end);
+    else merged.push({ ...s });
   }
+  let out = text;
+  for (const s of merged.reverse()) out = `${out.slice(0, s.start)}[REDACTED:${s.rule}]${out.slice(s.end)}`;
   return out;
 }
 
