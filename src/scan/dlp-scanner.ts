@@ -26,7 +26,11 @@ export interface DlpScannerOptions {
   readonly envSecrets?: EnvSecrets;
 }
 
-/** Scans client → server requests and notifications, and server → client frames. */
+/**
+ * Scans client → server requests and notifications, and server → client frames
+ * (there, only `high` and `critical` rules count: personal data such as IBANs and
+ * card numbers in a tool's answer is the user's own, not a leaked credential).
+ */
 export class DlpScanner implements Scanner {
   readonly name = 'dlp' as const;
   readonly #matcher: RuleMatcher;
@@ -50,7 +54,8 @@ export class DlpScanner implements Scanner {
       const extracted = extractServerText(input);
       const findings: Finding[] = [];
       for (const seg of extracted.segments) this.scanText(extracted.text.slice(seg.start, seg.end), seg.path, findings, false);
-      return findings;
+      // Responses carry the user's own data (a banking tool returns IBANs): only credentials count.
+      return findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
     }
     if (message.method === undefined || message.params === undefined) return [];
     return this.scanValue(message.params, 'params');
@@ -74,7 +79,10 @@ export class DlpScanner implements Scanner {
    * Only rules not already found in a single field are reported, with transform `join`.
    */
   #scanJoined(leaves: readonly StringLeaf[], findings: Finding[]): void {
-    const values = leaves.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
+    // For tools/call only the arguments are joined: the tool name is not part of a value.
+    const args = leaves.filter((l) => l.path.startsWith('params.arguments'));
+    const pool = args.length > 0 ? args : leaves.filter((l) => l.path !== 'params.name');
+    const values = pool.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
     if (values.length < 2) return;
     const found = new Set(findings.map((f) => f.rule));
     const tryText = (text: string, path: string): void => {

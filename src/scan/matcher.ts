@@ -6,7 +6,7 @@
 import RE2 from 're2';
 import type { CompiledRule } from './rule-pack.js';
 import { TextVariants, VARIANT_NAMES, type VariantName } from './normalize.js';
-import { runValidator } from './validators.js';
+import { runValidator, WHOLE_MATCH_VALIDATORS } from './validators.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
 import { isPlaceholder } from './placeholders.js';
@@ -182,7 +182,8 @@ export class RuleMatcher {
       const text = secret ?? m[0];
       const start = secret !== undefined ? m.index + m[0].indexOf(secret) : m.index;
       if (rule.category === 'dlp') {
-        if (rule.validator !== undefined && !runValidator(rule.validator, text)) continue;
+        const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? m[0] : text;
+        if (rule.validator !== undefined && !runValidator(rule.validator, judged)) continue;
         if (isPlaceholder(text)) continue;
       } else if (rule.validator !== undefined && !runValidator(rule.validator, text)) {
         continue;

@@ -30,6 +30,12 @@ export const VALIDATOR_NAMES = [
 ] as const;
 export type ValidatorName = (typeof VALIDATOR_NAMES)[number];
 
+/**
+ * Validators that judge the whole match (the variable name and the value), not
+ * just the `secret` group that a rule uses to narrow its reported span.
+ */
+export const WHOLE_MATCH_VALIDATORS: ReadonlySet<ValidatorName> = new Set<ValidatorName>(['generic-secret', 'password']);
+
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
