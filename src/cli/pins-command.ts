@@ -8,11 +8,20 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, GuardError } from '../errors.js';
 import { tildify } from '../clients/paths.js';
+import { loadConfig } from '../config/load.js';
 import { diffToolDefinitions, printable } from '../pins/diff.js';
 import { INSTRUCTIONS_KEY, PinStore, defaultPinStorePath, pinnedItem, resolveItemKey, type PinFile, type PinnedItem, type ServerPins } from '../pins/store.js';
 import type { CliIO } from './io.js';
 
-const STORE_HELP = 'pin store file (default: $XDG_STATE_HOME/mcp-guard/pins.json, or ~/.local/state/… on Linux, ~/Library/Application Support/… on macOS, %LOCALAPPDATA%\\… on Windows)';
+const STORE_HELP =
+  'pin store file (default: the config\'s pins.store, else $XDG_STATE_HOME/mcp-guard/pins.json, or ~/.local/state/… on Linux, ~/Library/Application Support/… on macOS, %LOCALAPPDATA%\\… on Windows)';
+const CONFIG_HELP = 'config file, for its pins.store (default: discovered as `proxy` does)';
+
+/** Options every subcommand takes. */
+interface StoreOptions {
+  store?: string;
+  config?: string;
+}
 
 const HELP = `
 A server is pinned the first time \`mcp-guard proxy\` sees it: a SHA-256 of each
@@ -33,15 +42,17 @@ Examples:
   $ mcp-guard pins approve github create_issue
   $ mcp-guard pins approve github --all
   $ mcp-guard pins reset github               # forget it; the next session pins afresh
-  $ mcp-guard pins list --store ./pins.json   # another store file`;
+  $ mcp-guard pins list --store ./pins.json   # another store file
+  $ mcp-guard pins list -c team.yaml          # the store named by a config's pins.store`;
 
 /** `2025-01-02T03:04:05.678Z` → `2025-01-02T03:04:05Z`. */
 const when = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z');
 const short = (hash: string): string => hash.slice(0, 12);
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** `s` as one shell word, for the hints we print. */
+/** `s` as one shell word, for the hints we print (escaped instead when it holds control characters). */
 function shellWord(s: string): string {
+  if (printable(s) !== s) return printable(s);
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -149,16 +160,20 @@ function showDiff(name: string, pins: ServerPins, item: string | undefined): str
 
 /**
  * Register `pins` and its subcommands on `program`.
- * Errors are GuardErrors: `USAGE` (unknown server or item, missing TOOL/--all; exit 2)
- * and `INPUT_INVALID` (unreadable, damaged or unwritable store; exit 2). Every
+ * Errors are GuardErrors: `USAGE` (unknown server or item, missing TOOL/--all; exit 2),
+ * `INPUT_INVALID` (unreadable, damaged or unwritable store; exit 2) and, when the
+ * store path comes from the config, `CONFIG_*` (exit 2). Every
  * subcommand exits 0 on success; `pins diff` does so even when there are differences.
  */
 export function registerPinsCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const print = (lines: readonly string[]): void => {
     io.stdout.write(lines.map((l) => `${l}\n`).join(''));
   };
-  const open = (opts: { store?: string }): { store: PinStore; file: PinFile } => {
-    const store = new PinStore(opts.store !== undefined ? resolve(io.cwd, opts.store) : defaultPinStorePath(io.env));
+  // The same store the proxy uses: --store, else the config's pins.store, else the platform default.
+  const open = (opts: StoreOptions): { store: PinStore; file: PinFile } => {
+    let path = opts.store;
+    if (path === undefined) path = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd }).config.pins.store;
+    const store = new PinStore(path !== undefined ? resolve(io.cwd, path) : defaultPinStorePath(io.env));
     return { store, file: store.load() };
   };
 
@@ -172,9 +187,10 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     .description('list pinned servers, or one server\'s pins and pending changes')
     .argument('[server]', 'server name (as shown by `pins list`)')
     .option('--store <file>', STORE_HELP)
+    .option('-c, --config <file>', CONFIG_HELP)
     .option('--json', 'print the store (or the server\'s pins) as JSON')
     .addHelpText('after', '\nExamples:\n  $ mcp-guard pins list\n  $ mcp-guard pins list github\n  $ mcp-guard pins list github --json')
-    .action((server: string | undefined, opts: { store?: string; json?: boolean }) => {
+    .action((server: string | undefined, opts: StoreOptions & { json?: boolean }) => {
       const { store, file } = open(opts);
       if (opts.json === true) {
         const value = server === undefined ? file : serverOf(store, file, server);
@@ -189,8 +205,9 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     .argument('<server>', 'server name')
     .argument('[item]', 'tool name, #instructions, prompt:NAME or template:URI_TEMPLATE (default: every pending item)')
     .option('--store <file>', STORE_HELP)
+    .option('-c, --config <file>', CONFIG_HELP)
     .addHelpText('after', '\nLines: "+" added, "-" removed, "~" changed (words in [-old-]{+new+}).\n\nExamples:\n  $ mcp-guard pins diff github\n  $ mcp-guard pins diff github create_issue')
-    .action((server: string, item: string | undefined, opts: { store?: string }) => {
+    .action((server: string, item: string | undefined, opts: StoreOptions) => {
       const { store, file } = open(opts);
       print(showDiff(server, serverOf(store, file, server), item));
       setExit(ExitCode.OK);
@@ -203,8 +220,9 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     .argument('[item]', 'tool name, #instructions, prompt:NAME or template:URI_TEMPLATE')
     .option('--all', 'approve every pending item of the server')
     .option('--store <file>', STORE_HELP)
+    .option('-c, --config <file>', CONFIG_HELP)
     .addHelpText('after', '\nReview first with `mcp-guard pins diff SERVER`.\n\nExamples:\n  $ mcp-guard pins approve github create_issue\n  $ mcp-guard pins approve github --all')
-    .action((server: string, item: string | undefined, opts: { store?: string; all?: boolean }) => {
+    .action((server: string, item: string | undefined, opts: StoreOptions & { all?: boolean }) => {
       if (item === undefined && opts.all !== true) throw new GuardError('USAGE', 'pins approve: name the ITEM to approve, or pass --all');
       if (item !== undefined && opts.all === true) throw new GuardError('USAGE', 'pins approve: give an ITEM or --all, not both');
       const { store, file } = open(opts);
@@ -226,8 +244,9 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     .description('forget every pin of a server; its next session pins it afresh (trust on first use again)')
     .argument('<server>', 'server name')
     .option('--store <file>', STORE_HELP)
+    .option('-c, --config <file>', CONFIG_HELP)
     .addHelpText('after', '\nExample:\n  $ mcp-guard pins reset github')
-    .action((server: string, opts: { store?: string }) => {
+    .action((server: string, opts: StoreOptions) => {
       const { store, file } = open(opts);
       const pinsOf = serverOf(store, file, server);
       const tools = Object.keys(pinsOf.tools).length;

@@ -17,6 +17,8 @@ type Obj = Record<string, unknown>;
 const MAX_TEXT = 2000;
 /** Longest JSON value shown in a `path: old → new` line. */
 const MAX_VALUE = 200;
+/** Texts longer than this together (UTF-16 code units) get a linear prefix/suffix diff: jsdiff is O(N·D). */
+const MAX_DIFF_INPUT = 50_000;
 /** Strings longer than this (or with several sentences) get a text diff, not `old → new`. */
 const LONG_STRING = 60;
 /** Keys shown first, in this order; the rest follow sorted. */
@@ -67,7 +69,7 @@ function show(v: unknown): string {
 
 function joinPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
-  const k = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
+  const k = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : visible(JSON.stringify(key));
   return base === '' ? k : k.startsWith('"') ? `${base}[${k}]` : `${base}.${k}`;
 }
 
@@ -95,6 +97,18 @@ function wordDiff(a: string, b: string): string | undefined {
  */
 function diffText(label: string, a: string, b: string, out: string[]): void {
   if (a === b) return;
+  if (a.length + b.length > MAX_DIFF_INPUT) {
+    // Linear fallback: what lies between the common prefix and the common suffix.
+    let p = 0;
+    while (p < a.length && p < b.length && a[p] === b[p]) p++;
+    let q = 0;
+    while (q < a.length - p && q < b.length - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+    const r = a.slice(p, a.length - q);
+    const d = b.slice(p, b.length - q);
+    if (r !== '') out.push(`- ${label} (at character ${p}): ${quote(r)}`);
+    if (d !== '') out.push(`+ ${label} (at character ${p}): ${quote(d)}`);
+    return;
+  }
   const start = out.length;
   const whitespace = (x: string, y: string): string => `~ ${label}: whitespace changed: ${quote(x, MAX_VALUE)} → ${quote(y, MAX_VALUE)}`;
   let removed = '';

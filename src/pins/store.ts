@@ -119,30 +119,39 @@ function pick(value: unknown, keys: readonly string[]): unknown {
   return out;
 }
 
+/** A deep copy in canonical form (keys sorted, `undefined` dropped): later edits of the frame cannot reach the pin. */
+function canonicalCopy(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(canonicalJson(value));
+}
+
 /**
  * The pinned fields of a `tools/list` tool (MCP spec, "Tools" → Tool): `name`,
  * `title`, `description`, `inputSchema`, `outputSchema`, `annotations`; absent
- * keys are omitted, others (`_meta`, `icons`) ignored. A non-object is returned as is.
+ * keys are omitted, others (`_meta`, `icons`) ignored. Returns a canonical deep
+ * copy (sorted keys); a non-object is returned as such a copy of itself.
  */
 export function toolPinDefinition(tool: unknown): unknown {
-  return pick(tool, ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']);
+  return canonicalCopy(pick(tool, ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations']));
 }
 
 /**
  * The pinned fields of a `prompts/list` prompt: `name`, `title`, `description`,
- * and per argument `name`, `title`, `description`, `required`.
+ * and per argument `name`, `title`, `description`, `required`. A canonical deep copy.
  */
 export function promptPinDefinition(prompt: unknown): unknown {
   const out = pick(prompt, ['name', 'title', 'description', 'arguments']);
-  if (out === null || typeof out !== 'object' || Array.isArray(out)) return out;
+  if (out === null || typeof out !== 'object' || Array.isArray(out)) return canonicalCopy(out);
   const args = (out as Record<string, unknown>)['arguments'];
   if (Array.isArray(args)) (out as Record<string, unknown>)['arguments'] = args.map((a) => pick(a, ['name', 'title', 'description', 'required']));
-  return out;
+  return canonicalCopy(out);
 }
 
-/** The pinned fields of a `resources/templates/list` template: `uriTemplate`, `name`, `title`, `description`, `mimeType`. */
+/**
+ * The pinned fields of a `resources/templates/list` template: `uriTemplate`,
+ * `name`, `title`, `description`, `mimeType`. A canonical deep copy.
+ */
 export function templatePinDefinition(template: unknown): unknown {
-  return pick(template, ['uriTemplate', 'name', 'title', 'description', 'mimeType']);
+  return canonicalCopy(pick(template, ['uriTemplate', 'name', 'title', 'description', 'mimeType']));
 }
 
 /**

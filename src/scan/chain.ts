@@ -8,7 +8,7 @@ import { compileRule, loadBuiltinRules, type CompiledRule, type RuleSpec } from 
 import { RuleMatcher } from './matcher.js';
 import { DlpScanner } from './dlp-scanner.js';
 import { EnvSecrets } from './env-secrets.js';
-import { InjectionScanner } from './injection-scanner.js';
+import { ResponseScanner } from './response-scanner.js';
 import { PoisoningScanner } from './poisoning-scanner.js';
 import { DriftScanner } from './drift.js';
 import { ToolPolicy } from './tool-policy.js';
@@ -108,7 +108,13 @@ export class ScanChain {
       this.#scanners.push(new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {}));
     }
     if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
-    if (config.injection.enabled && injection.length > 0) this.#scanners.push(new InjectionScanner(new RuleMatcher(injection)));
+    // Responses: injection and credentials in one pass. Only high and critical DLP rules count there:
+    // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak.
+    const responseRules = [
+      ...(config.injection.enabled ? injection : []),
+      ...(config.dlp.enabled ? dlp.filter((r) => r.severity === 'high' || r.severity === 'critical') : []),
+    ];
+    if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));

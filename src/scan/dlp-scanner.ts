@@ -1,16 +1,15 @@
 /**
- * DLP. Client → server: every string leaf and every key of a request's or
- * notification's `params` (for `tools/call`, that includes `params.arguments`),
+ * Argument DLP, client → server: every string leaf and every key of a request's
+ * or notification's `params` (for `tools/call`, that includes `params.arguments`),
  * in raw form and in every decoded view (base64, hex, URL-encoding, …), plus
- * secrets split across fields. Server → client: the model-visible text of every
- * frame (surfaces.ts), so a secret a server returns can be redacted.
+ * secrets split across fields. (Server → client credentials are found by the
+ * response scanner, in the same pass as prompt injection.)
  */
 import { collectStrings, type StringLeaf } from './json-walk.js';
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
-import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
 /** Values considered for split-secret joining, at most. */
@@ -26,11 +25,7 @@ export interface DlpScannerOptions {
   readonly envSecrets?: EnvSecrets;
 }
 
-/**
- * Scans client → server requests and notifications, and server → client frames
- * (there, only `high` and `critical` rules count: personal data such as IBANs and
- * card numbers in a tool's answer is the user's own, not a leaked credential).
- */
+/** Scans client → server requests and notifications. */
 export class DlpScanner implements Scanner {
   readonly name = 'dlp' as const;
   readonly #matcher: RuleMatcher;
@@ -49,14 +44,7 @@ export class DlpScanner implements Scanner {
 
   scan(input: ScanInput): Finding[] {
     const { message } = input;
-    if (input.direction === 'server-to-client') {
-      if (input.context?.method === 'tools/list') return [];
-      const extracted = extractServerText(input);
-      const findings: Finding[] = [];
-      for (const seg of extracted.segments) this.scanText(extracted.text.slice(seg.start, seg.end), seg.path, findings, false);
-      // Responses carry the user's own data (a banking tool returns IBANs): only credentials count.
-      return findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
-    }
+    if (input.direction !== 'client-to-server') return [];
     if (message.method === undefined || message.params === undefined) return [];
     return this.scanValue(message.params, 'params');
   }

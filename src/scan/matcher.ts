@@ -36,17 +36,14 @@ const MAX_HITS_PER_RULE = 16;
 
 /**
  * Rules that scan the same text. Built lazily per combination of variants.
- * Rules with `keywords` are prefiltered: one set of their literal keywords
- * (case-insensitive) names the candidates, whose own regexes then run. Rules
- * without keywords share one regex set.
+ * One RE2 set holds the literal keywords of the prefiltered rules
+ * (case-insensitive) followed by the regexes of the rules without keywords, so
+ * a single pass names every candidate; only candidates' own regexes then run.
  */
 interface Group {
-  /** Rules without keywords, in `set` order. */
-  readonly rules: readonly CompiledRule[];
-  readonly set: RE2Set | null;
-  readonly keywordSet: RE2Set | null;
-  /** keyword index → rules that list it. */
-  readonly byKeyword: ReadonlyArray<readonly CompiledRule[]>;
+  readonly set: RE2Set;
+  /** Set index → the rules it makes candidates (a keyword's rules, or one keyword-less rule). */
+  readonly byIndex: ReadonlyArray<readonly CompiledRule[]>;
 }
 
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
@@ -75,29 +72,27 @@ export class RuleMatcher {
     if (g !== undefined) return g;
     const names = VARIANT_NAMES.filter((_v, i) => mask & (1 << i));
     const all = this.rules.filter((r) => r.variants.some((v) => names.includes(v)));
-    const rules = all.filter((r) => (r.spec.keywords ?? []).length === 0);
-    const keywords: string[] = [];
-    const byKeyword: CompiledRule[][] = [];
+    const patterns: string[] = [];
+    const byIndex: CompiledRule[][] = [];
+    const keywordIndex = new Map<string, number>();
     for (const r of all) {
       for (const kw of r.spec.keywords ?? []) {
         const k = kw.toLowerCase();
-        let i = keywords.indexOf(k);
-        if (i === -1) {
-          i = keywords.push(k) - 1;
-          byKeyword.push([]);
+        let i = keywordIndex.get(k);
+        if (i === undefined) {
+          i = patterns.push(`(?i)${escapeLiteral(k)}`) - 1;
+          keywordIndex.set(k, i);
+          byIndex.push([]);
         }
-        byKeyword[i]?.push(r);
+        byIndex[i]?.push(r);
       }
     }
-    g =
-      all.length === 0
-        ? null
-        : {
-            rules,
-            set: rules.length === 0 ? null : new RE2.Set(rules.map((r) => r.spec.regex), 'u'),
-            keywordSet: keywords.length === 0 ? null : new RE2.Set(keywords.map((k) => `(?i)${escapeLiteral(k)}`), 'u'),
-            byKeyword,
-          };
+    for (const r of all) {
+      if ((r.spec.keywords ?? []).length > 0) continue;
+      patterns.push(r.spec.regex);
+      byIndex.push([r]);
+    }
+    g = all.length === 0 ? null : { set: new RE2.Set(patterns, 'u'), byIndex };
     this.#groups.set(mask, g);
     return g;
   }
@@ -120,7 +115,7 @@ export class RuleMatcher {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     return this.#texts(tv).some(([, t, mask]) => {
       const g = this.#group(mask);
-      return g !== null && ((g.set?.test(t) ?? false) || this.#candidates(g, Buffer.from(t)).length > 0);
+      return g !== null && this.#candidates(g, Buffer.from(t)).length > 0;
     });
   }
 
@@ -154,20 +149,14 @@ export class RuleMatcher {
     return hits;
   }
 
-  /** Rules that may match `subject`: set hits among keyword-less rules, plus rules whose keyword occurs. */
+  /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
   #candidates(group: Group, subject: Buffer): CompiledRule[] {
-    const out: CompiledRule[] = [];
-    if (group.set !== null) for (const i of group.set.match(subject)) out.push(group.rules[i] as CompiledRule);
-    if (group.keywordSet !== null) {
-      const kws = group.keywordSet.match(subject);
-      if (kws.length > 0) {
-        const picked = new Set<CompiledRule>();
-        for (const k of kws) for (const r of group.byKeyword[k] ?? []) picked.add(r);
-        // Keep rule order stable (pack order) so hits come out deterministically.
-        for (const r of this.rules) if (picked.has(r)) out.push(r);
-      }
-    }
-    return out;
+    const idx = group.set.match(subject);
+    if (idx.length === 0) return [];
+    const picked = new Set<CompiledRule>();
+    for (const i of idx) for (const r of group.byIndex[i] ?? []) picked.add(r);
+    // Keep rule order stable (pack order) so hits come out deterministically.
+    return this.rules.filter((r) => picked.has(r));
   }
 
   #spans(rule: CompiledRule, subject: string, firstOnly: boolean): Array<[number, number, string]> {

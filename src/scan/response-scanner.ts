@@ -1,9 +1,13 @@
 /**
- * Response injection: runs the injection rules over the concatenated
- * model-visible text of a server frame (see surfaces.ts), normalised (NFKC,
- * invisible characters stripped, confusables mapped) and decoded.
+ * Server → client scanning in one pass: prompt-injection rules and credential
+ * (DLP) rules run together over the concatenated model-visible text of a frame
+ * (see surfaces.ts), so the text's variants and the keyword prefilter are
+ * computed once. Injection rules see it normalised (NFKC, invisible characters
+ * stripped, confusables mapped); both see the decoded views. Each finding's
+ * category is its rule's, and located matches carry spans for `redact`.
  */
 import type { RuleMatcher } from './matcher.js';
+import type { RuleCategory } from './rule-pack.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import { segmentAt, type ExtractedText } from './response-text.js';
@@ -13,11 +17,12 @@ import type { Finding, ScanInput, Scanner } from './types.js';
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
 export const MAX_DECODE_SCAN = 1024 * 1024;
 
-/** Scans server → client responses. */
-export class InjectionScanner implements Scanner {
+/** Scans server → client frames. */
+export class ResponseScanner implements Scanner {
   readonly name = 'injection' as const;
   readonly #matcher: RuleMatcher;
 
+  /** @param matcher injection rules plus the DLP rules that apply to responses */
   constructor(matcher: RuleMatcher) {
     this.#matcher = matcher;
   }
@@ -41,7 +46,7 @@ export class InjectionScanner implements Scanner {
       const seg = exact ? segmentAt(extracted, h.start) : undefined;
       findings.push({
         rule: h.rule.id,
-        category: 'injection',
+        category: categoryOf(h.rule.category),
         severity: h.rule.severity,
         path: seg?.path ?? pathFor(extracted),
         ...(h.transform ? { transform: h.transform } : {}),
@@ -49,17 +54,21 @@ export class InjectionScanner implements Scanner {
         ...(seg && h.end <= seg.end ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
-    if (findings.length > 0 || extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
+    if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
       for (const d of decodeAll(part)) {
         for (const h of this.#matcher.match(d.text)) {
-          findings.push({ rule: h.rule.id, category: 'injection', severity: h.rule.severity, path: seg.path, transform: d.transform });
+          findings.push({ rule: h.rule.id, category: categoryOf(h.rule.category), severity: h.rule.severity, path: seg.path, transform: d.transform });
         }
       }
     }
     return findings;
   }
+}
+
+function categoryOf(c: RuleCategory): Finding['category'] {
+  return c === 'dlp' ? 'dlp' : 'injection';
 }
 
 /** Offsets in a transformed variant do not map back to raw offsets; name the whole field set. */
