@@ -35,6 +35,7 @@ export const PIN_RULES = {
   instructions: 'instructions-changed',
   prompt: 'prompt-description-changed',
   template: 'template-description-changed',
+  reservedName: 'reserved-tool-name',
 } as const;
 
 /** Scans `initialize`, `tools/list`, `prompts/list` and `resources/templates/list` results against the pins. */
@@ -91,7 +92,11 @@ export class PinScanner implements Scanner {
         pins.instructions = { hash, definition: value, pinnedAt: now() };
         return true;
       }
-      if (pins.instructions.hash === hash) return false;
+      if (pins.instructions.hash === hash) {
+        if (!Object.hasOwn(pins.pending, INSTRUCTIONS_KEY)) return false;
+        delete pins.pending[INSTRUCTIONS_KEY];
+        return true;
+      }
       findings.push({ rule: PIN_RULES.instructions, category: 'drift', severity: 'high', path: 'result.instructions' });
       return recordPending(pins, INSTRUCTIONS_KEY, hash, value, 'instructions-changed');
     });
@@ -117,7 +122,19 @@ export class PinScanner implements Scanner {
       let changed = false;
       for (const s of seen) {
         const pin = pinned[s.name];
-        if (pin?.hash === s.hash) continue;
+        if (kind === 'tools' && (s.name.startsWith(PROMPT_PREFIX) || s.name.startsWith(TEMPLATE_PREFIX) || s.name === INSTRUCTIONS_KEY)) {
+          // Such a name would collide with the store's keys for prompts, templates or instructions.
+          findings.push({ rule: PIN_RULES.reservedName, category: 'drift', severity: 'high', path: s.path });
+          continue;
+        }
+        if (pin?.hash === s.hash) {
+          // Back to the pinned definition: a pending change is stale and must not be approvable.
+          if (Object.hasOwn(pins.pending, s.key)) {
+            delete pins.pending[s.key];
+            changed = true;
+          }
+          continue;
+        }
         if (pin === undefined && this.#firstUse.has(kind)) {
           // First use: pin what the server shows, on every page of this session.
           pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
