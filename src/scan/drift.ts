@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { joinPath } from './json-walk.js';
+import { listedTools } from './tool-text.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
 /**
@@ -32,11 +33,8 @@ export class DriftScanner implements Scanner {
   readonly #baseline = new Map<string, string>();
 
   scan(input: ScanInput): Finding[] {
-    if (input.direction !== 'server-to-client' || input.context?.method !== 'tools/list') return [];
-    const result = input.message.result;
-    if (result === null || typeof result !== 'object' || Array.isArray(result)) return [];
-    const tools = result['tools'];
-    if (!Array.isArray(tools)) return [];
+    const tools = listedTools(input);
+    if (tools === undefined) return [];
     const findings: Finding[] = [];
     tools.forEach((tool: unknown, i) => {
       if (tool === null || typeof tool !== 'object') return;

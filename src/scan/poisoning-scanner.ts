@@ -7,7 +7,7 @@
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
-import { toolTexts } from './tool-text.js';
+import { listedTools, toolTexts } from './tool-text.js';
 import { TextCollector, pathAt } from './response-text.js';
 import { joinPath } from './json-walk.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
@@ -27,11 +27,8 @@ export class PoisoningScanner implements Scanner {
   }
 
   scan(input: ScanInput): Finding[] {
-    if (input.direction !== 'server-to-client' || input.context?.method !== 'tools/list') return [];
-    const result = input.message.result;
-    if (result === null || typeof result !== 'object' || Array.isArray(result)) return [];
-    const tools = result['tools'];
-    if (!Array.isArray(tools)) return [];
+    const tools = listedTools(input);
+    if (tools === undefined) return [];
     const findings: Finding[] = [];
     tools.forEach((tool, i) => findings.push(...this.scanTool(tool, joinPath('result.tools', i))));
     return findings;

@@ -6,6 +6,7 @@
  * 2020-12 keywords for nested schemas.
  */
 import { joinPath } from './json-walk.js';
+import type { ScanInput } from './types.js';
 
 /** One text field of a tool. */
 export interface ToolText {
@@ -75,4 +76,13 @@ export function toolTexts(tool: unknown, base: string): ToolText[] {
   walkSchema(out, t['inputSchema'], joinPath(base, 'inputSchema'), 0);
   walkSchema(out, t['outputSchema'], joinPath(base, 'outputSchema'), 0);
   return out;
+}
+
+/** The `result.tools` array of a server's `tools/list` response, or undefined for any other frame. */
+export function listedTools(input: ScanInput): unknown[] | undefined {
+  if (input.direction !== 'server-to-client' || input.context?.method !== 'tools/list') return undefined;
+  const result = input.message.result;
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
+  const tools = result['tools'];
+  return Array.isArray(tools) ? tools : undefined;
 }
