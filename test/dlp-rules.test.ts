@@ -14,9 +14,10 @@ import { loadRulePacks, type CompiledRule } from '../src/scan/rule-pack.js';
 import { RuleMatcher } from '../src/scan/matcher.js';
 import { base62, crc32, runValidator } from '../src/scan/validators.js';
 import { isPlaceholder } from '../src/scan/placeholders.js';
+import { corpusDir as sharedCorpusDir } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpusDir = resolve(here, '..', '..', 'shared', 'corpus', 'secrets');
+const corpusDir = join(sharedCorpusDir(), 'secrets');
 const packFile = resolve(here, '..', 'rules', 'dlp.yaml');
 
 /**
@@ -39,7 +40,7 @@ interface Row {
 function readJsonl(file: string): Row[] {
   const path = join(corpusDir, file);
   if (!existsSync(path)) {
-    throw new Error(`DLP corpus missing: ${path}. Clone the shared corpus next to the repo (../shared/corpus); this test never skips.`);
+    throw new Error(`DLP corpus missing: ${path} (../shared/corpus or the vendored test/corpus); this test never skips.`);
   }
   return readFileSync(path, 'utf8')
     .split('\n')
