@@ -133,6 +133,14 @@ for (let i = 0; i < (quick ? 3 : 10); i++) starts.push(await startup());
 results.startup = { ...stats(starts), unit: 'ms from process start to server spawned' };
 console.log(`\nstart-up until the server is spawned: median ${results.startup.median.toFixed(0)} ms, max ${Math.max(...starts).toFixed(0)} ms`);
 
+console.log('\nload, memory and hostile input (scripts/bench-load.js)');
+const { runLoadBench } = await import('./bench-load.js');
+const L = (results.load = await runLoadBench({ quick }));
+console.log(`  RSS at rest ${L.rssAtRest.rssMiB} MiB; ${L.load.requests} requests in flight: peak ${L.load.rssPeakMiB} MiB, ${L.load.requestsPerS} req/s`);
+console.log(`  ${L.throughput.totalMB} MB of 1 MB responses: bare ${L.throughput.bare.mbPerS} MB/s, mcp-guard ${L.throughput.guarded.mbPerS} MB/s (${L.throughput.ratio}×)`);
+console.log(`  ${L.oversizedFrame.frameMB} MB frame vs 16 MiB limit: peak RSS ${L.oversizedFrame.serverToClient.peakMiB} / ${L.oversizedFrame.clientToServer.peakMiB} MiB`);
+console.log(`  whole rule pack on ${L.hostile.textBytes / 1024} KiB of adversarial text × ${L.hostile.shapes} shapes: ${L.hostile.totalMs} ms, slowest ${L.hostile.worstMs} ms`);
+
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log('\nwrote bench/results.json');

@@ -6,15 +6,17 @@ import { Command, CommanderError } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerScanCommand } from './scan-command.js';
-import { registerClientCommands } from './client-commands.js';
-import { registerPinsCommands } from './pins-command.js';
 import { processIO, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by the release process. */
 export const VERSION = '0.1.0';
 
-/** Build the program with commands bound to `io`. */
-export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+/**
+ * Build the program with commands bound to `io`.
+ * @param lean only the `proxy` and `scan` commands: the proxy starts faster
+ *   without loading the agent-config and pin-CLI modules (and their libraries)
+ */
+export async function buildProgram(io: CliIO, setExit: (code: number) => void, lean = false): Promise<Command> {
   const program = new Command('mcp-guard')
     .description('A transparent security proxy for MCP stdio servers: DLP, prompt injection, tool poisoning and rug-pull detection.')
     .version(VERSION)
@@ -27,8 +29,11 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     });
   registerProxyCommand(program, io, setExit);
   registerScanCommand(program, io, setExit);
-  registerClientCommands(program, io, setExit);
-  registerPinsCommands(program, io, setExit);
+  if (!lean) {
+    const [{ registerClientCommands }, { registerPinsCommands }] = await Promise.all([import('./client-commands.js'), import('./pins-command.js')]);
+    registerClientCommands(program, io, setExit);
+    registerPinsCommands(program, io, setExit);
+  }
   return program;
 }
 
@@ -50,9 +55,14 @@ export function exitCodeFor(err: GuardError): number {
  */
 export async function run(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let code: number = ExitCode.OK;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  // `proxy` is what agents start on every launch: keep its start-up lean.
+  const program = await buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    argv[0] === 'proxy' && !argv.includes('--help') && !argv.includes('-h'),
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

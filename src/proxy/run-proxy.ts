@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { ScanChain } from '../scan/chain.js';
+import { loadBuiltinRules } from '../scan/rule-pack.js';
 import { AuditLog } from '../log/audit.js';
 import { buildChildEnv, parseEnvSpecs } from './env.js';
 import { spawnChild } from './child-process.js';
@@ -44,49 +45,57 @@ export interface ProxyRunOptions {
  *   anything is spawned, and `SPAWN_FAILED` when the command cannot start
  */
 export async function runProxy(o: ProxyRunOptions): Promise<number> {
+  // Everything that can be wrong with the setup is checked before the server is spawned:
+  // --env, the config (including user regexes), the rule packs and the pin store.
   const specs = parseEnvSpecs(o.envSpecs);
   const { config, warnings, source } = loadConfig({ path: o.configPath, env: o.env, cwd: o.cwd });
-  // Rule packs are read (and any user pattern compiled) before spawning; the
-  // regex sets are compiled by warmUp() below, while the server boots.
-  const identity = serverIdentity(o.name, o.command, o.args);
-  const server = identity.id;
-  // The audit log is opened after the chain is built; pin notes reach it through this holder.
-  const late: { log?: AuditLog } = {};
-  let pins: { store: PinStore; server: string; log: (msg: string) => void } | undefined;
-  if (config.pins.enabled) {
-    const store = new PinStore(config.pins.store ?? defaultPinStorePath(o.env));
-    store.load(); // an unreadable or corrupt store is a startup error, before anything is spawned
-    pins = { store, server, log: (msg) => late.log?.info(msg) };
-  }
-  const chain = new ScanChain({ config, env: o.env, ...(pins ? { pins } : {}) });
-  let log: AuditLog;
-  try {
-    log = new AuditLog({
-      server,
-      format: config.logging.format,
-      toStderr: config.logging.toStderr,
-      file: config.logging.file,
-      includeAllowed: config.logging.includeAllowed,
-      includeBlocked: config.logging.includeBlocked,
-      stderr: o.stderr === process.stderr ? undefined : o.stderr,
-      secrets: () => chain.secretValues(),
-    });
-  } catch (err) {
-    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
-  }
-  late.log = log;
-  for (const w of warnings) log.warn(w);
+  const rules = loadBuiltinRules();
+  const store = config.pins.enabled ? new PinStore(config.pins.store ?? defaultPinStorePath(o.env)) : undefined;
+  store?.load(); // an unreadable or corrupt store is a startup error
   const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
+  // ms from our process start until the child was spawned (the start-up cost).
+  const startupMs = Math.round(performance.now() * 10) / 10;
+
+  // The rest is built while the server boots; its output waits in the pipe until the relay starts.
+  let chain: ScanChain;
+  let log: AuditLog;
+  const identity = serverIdentity(o.name, o.command, o.args, rules);
+  const server = identity.id;
+  try {
+    const late: { log?: AuditLog } = {};
+    const pins = store ? { store, server, log: (msg: string) => late.log?.info(msg) } : undefined;
+    chain = new ScanChain({ config, env: o.env, rules, ...(pins ? { pins } : {}) });
+    const secrets = (): string[] => chain.secretValues();
+    try {
+      log = new AuditLog({
+        server,
+        format: config.logging.format,
+        toStderr: config.logging.toStderr,
+        file: config.logging.file,
+        includeAllowed: config.logging.includeAllowed,
+        includeBlocked: config.logging.includeBlocked,
+        stderr: o.stderr === process.stderr ? undefined : o.stderr,
+        secrets,
+      });
+    } catch (err) {
+      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+    }
+    late.log = log;
+  } catch (err) {
+    child.signal('SIGKILL');
+    await child.exited;
+    throw err;
+  }
+  for (const w of warnings) log.warn(w);
   log.info('proxy started', {
     pid: child.process.pid,
-    // ms from our process start until the child was spawned (the start-up cost).
-    startup_ms: Math.round(performance.now() * 10) / 10,
+    startup_ms: startupMs,
     config: source.kind === 'file' ? source.path : 'built-in defaults',
     rules: chain.ruleCount,
     enforce: config.enforce,
     identity: identity.derived ? 'derived from the command' : '--name',
-    pins: pins?.store.path ?? 'off',
+    pins: store?.path ?? 'off',
   });
 
   chain.warmUp();
