@@ -21,6 +21,9 @@ import { GuardError } from '../errors.js';
 /** Grace periods of the staged shutdown, in ms. */
 export const SHUTDOWN_GRACE_MS = { afterStdinEnd: 2000, afterSigterm: 2000 } as const;
 
+/** After the server exits, how long its remaining output may take to arrive (ms). */
+export const EXIT_OUTPUT_GRACE_MS = 200;
+
 /** How the child ended. */
 export interface ChildExit {
   readonly code: number | null;
@@ -69,7 +72,7 @@ export function resolveCommand(command: string, args: readonly string[], env: Re
 /** A running child. */
 export interface SpawnedChild {
   readonly process: ChildProcess;
-  /** Resolves once, when the child has exited and its stdio is closed. */
+  /** Resolves once the child has exited (its group killed) and its output has arrived, or 200 ms later. */
   readonly exited: Promise<ChildExit>;
   /** Start the staged shutdown (idempotent). */
   shutdown(): void;
@@ -111,29 +114,36 @@ export async function spawnChild(
   const stderr = options.stderr ?? process.stderr;
   child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
 
-  const exited = new Promise<ChildExit>((ok) => {
-    child.once('close', (code, signal) => {
-      const signum = signal ? (osConstants.signals[signal] ?? 15) : 0;
-      ok({ code, signal, status: code ?? 128 + signum, uptimeMs: Date.now() - started });
-    });
-  });
-
   let alive = true;
-  void exited.then(() => {
-    alive = false;
-  });
-  const signal = (sig: NodeJS.Signals): void => {
-    if (!alive || child.pid === undefined) return;
+  /** Signal the whole process group (POSIX), even after the child itself is gone. */
+  const killGroup = (sig: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
     try {
       if (posix) process.kill(-child.pid, sig);
       else child.kill(sig);
     } catch {
-      try {
-        child.kill(sig);
-      } catch {
-        // Already gone.
-      }
+      // Nothing left to signal.
     }
+  };
+  const exited = new Promise<ChildExit>((ok) => {
+    child.once('exit', (code, signal) => {
+      alive = false;
+      const signum = signal ? (osConstants.signals[signal] ?? 15) : 0;
+      const result: ChildExit = { code, signal, status: code ?? 128 + signum, uptimeMs: Date.now() - started };
+      // The server is gone: take down what is left of its process group. A grandchild
+      // holding our pipe open would otherwise keep 'close' from firing, and pending
+      // requests from being answered.
+      killGroup('SIGKILL');
+      // Let output already written reach the relay, but do not wait long for it.
+      const grace = setTimeout(() => ok(result), EXIT_OUTPUT_GRACE_MS);
+      child.once('close', () => {
+        clearTimeout(grace);
+        ok(result);
+      });
+    });
+  });
+  const signal = (sig: NodeJS.Signals): void => {
+    if (alive) killGroup(sig);
   };
   let shuttingDown = false;
   const shutdown = (): void => {

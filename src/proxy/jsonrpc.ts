@@ -25,7 +25,8 @@ export function classify(value: unknown): FrameKind {
   const m = value as JsonRpcMessage;
   const hasId = 'id' in m && (typeof m.id === 'string' || typeof m.id === 'number');
   if (typeof m.method === 'string') return hasId ? 'request' : 'id' in m ? 'invalid' : 'notification';
-  if ('id' in m && ('result' in m || 'error' in m)) return 'response';
+  const validId = typeof m.id === 'string' || typeof m.id === 'number' || m.id === null;
+  if ('id' in m && validId && ('result' in m || 'error' in m)) return 'response';
   return 'invalid';
 }
 
@@ -70,11 +71,49 @@ export function blockMessage(what: string, findings: readonly Finding[]): string
   return `mcp-guard: blocked ${what}: found ${cats}${detail}`;
 }
 
-/** Serialise a JSON-RPC error response line (with trailing newline). */
-export function errorLine(id: JsonRpcId, code: number, message: string, data?: unknown): Buffer {
+/**
+ * Serialise a JSON-RPC error response line (with trailing newline).
+ * @param rawId the id exactly as the client wrote it (see {@link rawIdText}); preferred
+ *   over `id`, so an integer beyond 2^53 or a spelling like `1e3` comes back unchanged
+ */
+export function errorLine(id: JsonRpcId, code: number, message: string, data?: unknown, rawId?: string): Buffer {
   const error: Record<string, unknown> = { code, message };
   if (data !== undefined) error['data'] = data;
-  return Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id, error })}\n`);
+  return Buffer.from(`{"jsonrpc":"2.0","id":${rawId ?? JSON.stringify(id)},"error":${JSON.stringify(error)}}\n`);
+}
+
+/**
+ * The raw JSON text of a top-level member's value, e.g. `9007199254740993` or
+ * `"a\u0062"` for `id`. One linear pass, no recursion; the text must be a JSON
+ * object that already parsed.
+ * @returns the value's text, or undefined when the member is absent or not a string/number/null
+ */
+export function rawIdText(text: string, member = 'id'): string | undefined {
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = closingQuote(text, i + 1);
+      if (depth === 1 && expectKey) {
+        const raw = text.slice(i + 1, end);
+        expectKey = false;
+        if ((raw.includes('\\') ? unescapeKey(raw) : raw) === member) {
+          let j = end + 1;
+          while (j < text.length && /[\s:]/.test(text[j] as string)) j++;
+          if (text[j] === '"') return text.slice(j, closingQuote(text, j + 1) + 1);
+          const m = /^(?:-?\d[\d.eE+-]*|null)/.exec(text.slice(j, j + 400));
+          return m?.[0];
+        }
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      expectKey = c === 0x7b && depth === 1;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1) expectKey = true;
+  }
+  return undefined;
 }
 
 /** One open object or array while scanning for duplicate keys. */

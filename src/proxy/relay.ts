@@ -15,8 +15,8 @@ import type { ScanChain, Verdict } from '../scan/chain.js';
 import type { AuditLog } from '../log/audit.js';
 import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
 
-/** Called for every parsed frame, before a decision (for `--record`). */
-export type FrameObserver = (from: 'client' | 'server', message: unknown) => void;
+/** Called with the line text of every frame that parsed as JSON, before a decision (for `--record`). */
+export type FrameObserver = (from: 'client' | 'server', line: string) => void;
 
 /** Relay wiring. */
 export interface RelayOptions {
@@ -44,6 +44,7 @@ export class Relay {
   readonly #o: RelayOptions;
   readonly #session: GuardSession;
   #serverGone = false;
+  readonly #waiting = new Set<Writable>();
 
   constructor(options: RelayOptions) {
     this.#o = options;
@@ -87,7 +88,7 @@ export class Relay {
   serverExited(): void {
     this.#serverGone = true;
     for (const p of this.#session.drainPending()) {
-      this.#toClient(errorLine(p.id, SERVER_EXITED, 'mcp-guard: server exited'));
+      this.#toClient(errorLine(p.id, SERVER_EXITED, 'mcp-guard: server exited', undefined, p.rawId));
     }
   }
 
@@ -98,9 +99,14 @@ export class Relay {
     if (data.length > 1) dest.cork();
     for (const d of data) ok = dest.write(d) && ok;
     if (data.length > 1) dest.uncork();
-    if (!ok) {
+    if (!ok && !this.#waiting.has(dest)) {
+      // One drain listener per pause, however many frames wait for it.
+      this.#waiting.add(dest);
       source.pause();
-      dest.once('drain', () => source.resume());
+      dest.once('drain', () => {
+        this.#waiting.delete(dest);
+        source.resume();
+      });
     }
   }
 
@@ -127,8 +133,8 @@ export class Relay {
       this.#toClient(errorLine(null, PARSE_ERROR, 'mcp-guard: parse error: the line is not valid JSON'));
       return;
     }
-    this.#o.observer?.('client', value);
-    const d = this.#session.fromClient(value);
+    this.#o.observer?.('client', line.text);
+    const d = this.#session.fromClient(value, line.text);
     if (d.kind === 'invalid') {
       const batch = Array.isArray(value);
       const rawId = !batch && value !== null && typeof value === 'object' ? (value as JsonRpcMessage).id : null;
@@ -143,7 +149,7 @@ export class Relay {
       if (d.kind === 'request') {
         this.#o.log.decision({ ...event, action: 'block' });
         const what = `${msg.method ?? 'request'} request${d.tool ? ` to tool "${d.tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }));
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
       } else {
         this.#o.log.decision({ ...event, action: 'drop' });
       }
@@ -153,13 +159,13 @@ export class Relay {
     if (d.verdict.action === 'redact' && redacted === undefined) {
       this.#session.forget(msg.id ?? null);
       this.#o.log.decision({ ...event, action: 'block', reason: 'redaction not possible' });
-      if (d.kind === 'request') this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? 'request'} request`, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }));
+      if (d.kind === 'request') this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? 'request'} request`, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
       return;
     }
     this.#o.log.decision({ ...event, action: d.verdict.action });
     if (d.kind === 'request' && this.#serverGone) {
       this.#session.forget(msg.id ?? null);
-      this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited'));
+      this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited', undefined, d.rawId));
       return;
     }
     if (redacted) this.#toServer(redacted);
@@ -175,7 +181,7 @@ export class Relay {
       this.#o.log.warn(`server wrote a line that is not JSON (${line.bytes.length} bytes); not forwarded`, { direction: 'server-to-client' });
       return;
     }
-    this.#o.observer?.('server', value);
+    this.#o.observer?.('server', line.text);
     const d = this.#session.fromServer(value);
     if (d.kind === 'invalid') {
       this.#o.log.warn('server sent an invalid JSON-RPC message; not forwarded', { direction: 'server-to-client' });
@@ -197,7 +203,7 @@ export class Relay {
     if (blocked) {
       if (d.kind === 'response') {
         const what = `${context?.method ?? 'the'} response${d.tool ? ` from tool "${d.tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }));
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }, context?.rawId));
       } else if (d.kind === 'request') {
         // A blocked server → client request (sampling, elicitation) is answered on the client's behalf, so the server does not wait forever.
         this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? ''} request from the server`, verdict.findings), { findings: publicFindings(verdict.findings) }));

@@ -122,8 +122,6 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const exit = await child.exited;
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
-  // Take down any grandchildren left in the server's process group.
-  child.signal('SIGKILL');
 
   const fields = { code: exit.code, signal: exit.signal, uptime_ms: exit.uptimeMs };
   if (exit.status !== 0 && exit.uptimeMs < EARLY_EXIT_MS && childEnv.withheld.length > 0 && !o.inheritEnv) {

@@ -3,13 +3,15 @@
  * use: it pairs responses with their requests by id (so a response is scanned
  * knowing which method it answers) and runs the chain, failing closed.
  */
-import { classify, findDuplicateKey, idKey, type FrameKind, type JsonRpcId } from './jsonrpc.js';
+import { classify, findDuplicateKey, idKey, type FrameKind, type JsonRpcId, rawIdText } from './jsonrpc.js';
 import type { ScanChain, Verdict } from '../scan/chain.js';
 import type { Direction, Finding, JsonRpcMessage, RequestContext } from '../scan/types.js';
 
 /** A request awaiting its response. */
 export interface PendingRequest extends RequestContext {
   readonly id: JsonRpcId;
+  /** The id's text exactly as the client wrote it, for answers the proxy writes itself. */
+  readonly rawId?: string | undefined;
 }
 
 /** The outcome for one parsed frame. */
@@ -22,6 +24,8 @@ export interface SessionDecision {
   readonly tool: string | undefined;
   /** Time spent in the chain, µs. */
   readonly scanUs: number;
+  /** For client frames read from a line: the id's raw text (see `rawIdText`). */
+  readonly rawId?: string | undefined;
 }
 
 const INTERNAL_ERROR: Finding = { rule: 'internal-error', category: 'protocol', severity: 'high', path: '' };
@@ -81,11 +85,12 @@ export class GuardSession {
         : duplicate !== undefined
           ? [duplicateKey(duplicate), 0]
           : this.#run('client-to-server', msg, undefined);
-    if (kind === 'request' && (verdict.action === 'allow' || verdict.action === 'warn')) {
+    const rawId = kind === 'request' && raw !== undefined ? rawIdText(raw) : undefined;
+    if (kind === 'request' && (verdict.action === 'allow' || verdict.action === 'warn' || verdict.action === 'redact')) {
       const id = msg.id as JsonRpcId;
-      this.#pending.set(idKey(id), { id, method: msg.method as string, ...(tool !== undefined ? { tool } : {}) });
+      this.#pending.set(idKey(id), { id, rawId, method: msg.method as string, ...(tool !== undefined ? { tool } : {}) });
     }
-    return { kind, verdict, context: undefined, tool, scanUs };
+    return { kind, verdict, context: undefined, tool, scanUs, rawId };
   }
 
   /** Decide on a frame from the server; a response consumes its pending request. */

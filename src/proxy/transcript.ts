@@ -77,8 +77,13 @@ export class Recorder {
     }
   }
 
-  record(from: 'client' | 'server', message: unknown): void {
-    writeSync(this.#fd, `${JSON.stringify({ from, message })}\n`);
+  /**
+   * Append one record. The frame's own line text is spliced in, not re-serialised:
+   * the record is exact, and no frame (however deeply nested) can make it fail.
+   * @param line a frame's text that parsed as JSON
+   */
+  record(from: 'client' | 'server', line: string): void {
+    writeSync(this.#fd, `{"from":"${from}","message":${line}}\n`);
   }
 
   close(): void {

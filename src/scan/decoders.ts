@@ -37,7 +37,7 @@ const TRIGGER = new RE2(DECODE_TRIGGER, 'u');
 
 /** True when some decoder could produce a view of `text` (cheap prefilter). */
 export function mayDecode(text: string): boolean {
-  return TRIGGER.test(text);
+  return TRIGGER.test(text.isWellFormed() ? text : text.toWellFormed());
 }
 
 const B64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
@@ -174,7 +174,9 @@ const RUNS: Array<[string, RegExp, WholeDecoder]> = [
  * Whole-text decoders (URL, escapes, entities, dots) transform the full string;
  * run decoders (base64, hex, base32) decode each encoded run found in it.
  */
-export function decodeAll(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Decoded[] {
+export function decodeAll(input: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Decoded[] {
+  // Lone surrogates would stop RE2 early on some Node versions (see TextVariants).
+  const text = input.isWellFormed() ? input : input.toWellFormed();
   const out: Decoded[] = [];
   const budget = { candidates: limits.maxCandidates, output: limits.maxOutput };
   const seen = new Set<string>([text]);

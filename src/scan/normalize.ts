@@ -141,8 +141,13 @@ export class TextVariants {
   #features: number | undefined;
   readonly #bytes = new Map<string, Buffer>();
 
+  /**
+   * @param raw the text; lone surrogates are replaced with U+FFFD (same UTF-16
+   *   length, so offsets still map to the original). RE2 stops reading a string at
+   *   a lone surrogate on some Node versions, which would hide what follows.
+   */
   constructor(raw: string) {
-    this.raw = raw;
+    this.raw = raw.isWellFormed() ? raw : raw.toWellFormed();
   }
 
   get(name: VariantName): string {

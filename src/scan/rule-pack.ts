@@ -148,9 +148,19 @@ export function serializeRules(rules: readonly CompiledRule[], dir: string = bui
 /**
  * The built-in rule packs: from dist/rules.json when it is current (same pack
  * files, none modified since the build), else parsed from rules/*.yaml.
- * @throws GuardError `RULES_INVALID` as {@link loadRulePacks}
+ * @throws GuardError `RULES_INVALID` as {@link loadRulePacks}, and when a category has no rules at all
  */
 export function loadBuiltinRules(): CompiledRule[] {
+  const rules = readBuiltinRules();
+  const missing = RULE_CATEGORIES.filter((c) => !rules.some((r) => r.category === c));
+  if (missing.length > 0) {
+    // Fail closed: a missing pack must not become a proxy that silently blocks nothing.
+    throw new GuardError('RULES_INVALID', `built-in rule packs in ${builtinRulesDir()} are incomplete`, missing.map((c) => `no ${c} rules`));
+  }
+  return rules;
+}
+
+function readBuiltinRules(): CompiledRule[] {
   const dir = builtinRulesDir();
   const path = builtRulesPath();
   if (existsSync(path)) {

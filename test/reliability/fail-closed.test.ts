@@ -228,10 +228,9 @@ describe('unreadable rule packs: exit 2 before the server starts, never a silent
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 2, error: { code: -32001 } });
   });
 
-  // BUG (src/scan/rule-pack.ts loadRulePacks): a rules directory with no *.yaml left loads
-  // zero rules without complaint, and the proxy then forwards every secret. Remove `.fails`
-  // once an empty pack set (or a category with no rules) is a RULES_INVALID error.
-  it.fails('a rules directory with every pack removed is an error, not a proxy that blocks nothing', () => {
+  // Regression, fixed (src/scan/rule-pack.ts loadRulePacks): a rules directory with no *.yaml left loads
+  // zero rules without complaint, and the proxy then forwards every secret.
+  it('a rules directory with every pack removed is an error, not a proxy that blocks nothing', () => {
     const e = packageCopy();
     for (const f of ['dlp.yaml', 'injection.yaml', 'tool-poisoning.yaml']) rmSync(join(e.rules, f));
     const r = relaySecret(e.bin);

@@ -83,9 +83,9 @@ describe('server faults', () => {
     await expectNoOrphans(q);
   });
 
-  // BUG (src/proxy/jsonrpc.ts classify): any `id` together with `result`/`error` makes a
-  // "response", so these invalid frames reach the client. Remove `.fails` once fixed.
-  it.fails('garbage shaped like JSON-RPC (an id that is an object, array or boolean) is not forwarded either', async () => {
+  // Regression, fixed (src/proxy/jsonrpc.ts classify): any `id` together with `result`/`error` makes a
+  // "response", so these invalid frames reach the client.
+  it('garbage shaped like JSON-RPC (an id that is an object, array or boolean) is not forwarded either', async () => {
     const dir = tempDir();
     const sent = join(dir, 'sent');
     const q = startProxy(fixture('garbage'), { dir, serverEnv: { FAULT_SENT: sent, FAULT_GARBAGE_JSONRPC: '1' } });
@@ -112,10 +112,10 @@ describe('server faults', () => {
 });
 
 describe('process group', () => {
-  // BUG (src/proxy/child-process.ts + run-proxy.ts): run-proxy calls child.signal('SIGKILL')
+  // Regression, fixed (src/proxy/child-process.ts + run-proxy.ts): run-proxy calls child.signal('SIGKILL')
   // after the server exits, but signal() returns early once `exited` has settled, so the group
-  // is never signalled and the grandchild is orphaned. Remove `.fails` once fixed.
-  it.fails('a grandchild left running after the server exits is killed with the process group', async () => {
+  // is never signalled and the grandchild is orphaned.
+  it('a grandchild left running after the server exits is killed with the process group', async () => {
     const p = startProxy(fixture('grandchild'));
     p.write(`${INIT}\n${call(2, 'a')}\n`);
     await p.waitFor(answered(1, 2));
@@ -128,10 +128,10 @@ describe('process group', () => {
     await expectNoOrphans(p);
   });
 
-  // BUG (src/proxy/child-process.ts): `exited` waits for 'close', which needs every holder of
+  // Regression, fixed (src/proxy/child-process.ts): `exited` waits for 'close', which needs every holder of
   // the stdout pipe to go; a grandchild holding it hides the server's death until the client
-  // gives up (then the staged shutdown's SIGTERM to the group ends it). Remove `.fails` once fixed.
-  it.fails('a server that dies while its grandchild still holds stdout: pending requests are answered without waiting for the client', async () => {
+  // gives up (then the staged shutdown's SIGTERM to the group ends it).
+  it('a server that dies while its grandchild still holds stdout: pending requests are answered without waiting for the client', async () => {
     const p = startProxy(fixture('grandchild'), { serverEnv: { FAULT_GRANDCHILD_STDIO: 'inherit', FAULT_EXIT_ON_CALL: '6' } });
     p.write(`${INIT}\n${call(2, 'a')}\n`);
     try {

@@ -316,11 +316,11 @@ describe('frame integrity through the Relay (fast-check)', () => {
     expect(JSON.parse(h.toClient().toString('utf8'))).toMatchObject({ id: 2, error: { code: -32001, data: { findings: [{ rule: 'frame-too-large' }] } } });
   });
 
-  // BUG (src/proxy/relay.ts #write): every write that returns false adds another
+  // Regression, fixed (src/proxy/relay.ts #write): every write that returns false adds another
   // once('drain') listener, so one chunk of many small frames for a full destination
   // piles up listeners (MaxListenersExceededWarning on stderr, which is also the audit
-  // log stream, seen under the 10,000-request load). Remove `.fails` once fixed.
-  it.fails('a destination that is full gets one drain listener, however many frames wait for it', async () => {
+  // log stream, seen under the 10,000-request load).
+  it('a destination that is full gets one drain listener, however many frames wait for it', async () => {
     const h = harness(DEFAULT_MAX_FRAME_BYTES);
     const { serverIn, clientIn } = h.streams;
     serverIn.removeAllListeners('data');

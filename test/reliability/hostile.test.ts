@@ -60,7 +60,8 @@ function shapes(size: number, keywords: readonly string[]): Record<string, strin
 const HANG_BOUND_MS = 30_000;
 
 /** True where the installed re2 loses the text after a lone surrogate in a string (seen on Node 24). */
-const RE2_DROPS_AFTER_LONE_SURROGATE = !new RE2('b').test('a\ud800b');
+/** Whether this Node's re2 stops at a lone surrogate (Node 24): mcp-guard must not depend on it. */
+export const RE2_DROPS_AFTER_LONE_SURROGATE = !new RE2('b').test('a\ud800b');
 
 describe('the rule pack on adversarial text', () => {
   const rules = loadBuiltinRules();
@@ -172,7 +173,7 @@ describe('hostile JSON through the built CLI', () => {
     expect(r.received.equals(Buffer.concat([Buffer.from(`${INIT}\n${escaped}\n`), raw, Buffer.from('\n')]))).toBe(true);
   });
 
-  // BUG (Node 24 with re2 1.24.0, and still with re2 1.27.1): RE2 given a JS string drops
+  // Regression, fixed (Node 24 with re2 1.24.0, and still with re2 1.27.1): RE2 given a JS string drops
   // everything after a lone surrogate (`new RE2('b').test('a\ud800b')` is false), so a
   // `\ud800` escape in front of a secret or an instruction hides it from every rule
   // (src/scan/matcher.ts #spans and decoders.ts TRIGGER run RE2 on strings). Fix: make the
@@ -180,7 +181,7 @@ describe('hostile JSON through the built CLI', () => {
   // TextVariants constructor and at the top of decodeAll/mayDecode (or once where strings are
   // collected: json-walk, response-text, tool-text). toWellFormed keeps UTF-16 offsets, so spans
   // and redaction still line up. `.fails` applies only where the installed re2 has the bug.
-  (RE2_DROPS_AFTER_LONE_SURROGATE ? it.fails : it)('text after a lone surrogate is still scanned: credentials (raw and base64) and injections', async () => {
+  it('text after a lone surrogate is still scanned: credentials (raw and base64) and injections', async () => {
     const chain = new ScanChain({ config: normalizeConfig({}), env: {} });
     const secret = credential();
     for (const text of [`\ud800${secret}`, `x\udc00 ${secret}`, `\ud800 ${Buffer.from(`token ${secret}`).toString('base64')}`]) {
@@ -196,8 +197,8 @@ describe('hostile JSON through the built CLI', () => {
   });
 
   // Wired by relay.ts passing the raw line: `this.#session.fromClient(value, line.text)`.
-  // Remove `.fails` once that one-line change is in.
-  it.fails('duplicate keys in a request are blocked with a duplicate-key finding, and never reach the server', async () => {
+  //
+  it('duplicate keys in a request are blocked with a duplicate-key finding, and never reach the server', async () => {
     const smuggled = req('2', `{"token":"${credential()}","token":"nothing"}`);
     const twoMethods = '{"jsonrpc":"2.0","id":3,"method":"tools/call","method":"ping","params":{"name":"echo","arguments":{}}}';
     const twoNames = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"delete_all","arguments":{},"name":"echo"}}';
@@ -210,22 +211,22 @@ describe('hostile JSON through the built CLI', () => {
     expect(r.received.toString('utf8')).toBe(`${INIT}\n${req('5', '{"ok":1}')}\n`);
   });
 
-  // BUG (src/proxy/jsonrpc.ts errorLine): answers the proxy writes itself re-serialise the
+  // Regression, fixed (src/proxy/jsonrpc.ts errorLine): answers the proxy writes itself re-serialise the
   // parsed id, so an integer id beyond 2^53 comes back changed (9007199254740993 →
   // 9007199254740992) and a client matching ids exactly never sees its answer. Fix: recover
   // the id's raw text from the line (as sniffId does for oversized frames) and write that.
-  // Remove `.fails` once fixed.
-  it.fails("the proxy's own answers (block, server exited) echo the id exactly as the client wrote it", async () => {
+  //
+  it("the proxy's own answers (block, server exited) echo the id exactly as the client wrote it", async () => {
     const r = await throughProxy([req('9007199254740993', `{"t":"${credential()}"}`)], [9007199254740992]);
     expect(r.stdout).toContain('"id":9007199254740993,');
   });
 
-  // BUG (src/proxy/transcript.ts Recorder.record, called from relay.ts before the scan):
+  // Regression, fixed (src/proxy/transcript.ts Recorder.record, called from relay.ts before the scan):
   // JSON.stringify of a deeply nested frame throws RangeError, uncaught, and the proxy
   // dies (exit 1) on a single hostile frame when --record is on. Fix: write the frame's raw
   // line text into the record instead of re-serialising it (or catch and record a marker).
-  // Remove `.fails` once fixed.
-  it.fails('--record survives a deeply nested frame', async () => {
+  //
+  it('--record survives a deeply nested frame', async () => {
     const file = join(tempDir(), 'session.jsonl');
     const r = await throughProxy([req('2', `{"x":${deepArrays(10_000)}}`), req('3', '{}')], [2, 3], ['--record', file]);
     expect(r.ended).toEqual({ code: 0, signal: null });
