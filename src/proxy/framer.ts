@@ -59,7 +59,7 @@ export class LineFramer {
 
   /**
    * @param sink receives every complete line and every oversized-line report
-   * @param maxFrameBytes largest accepted line in bytes, excluding the terminator
+   * @param maxFrameBytes largest accepted line in bytes, excluding the `\n` (a `\r` before it counts)
    */
   constructor(sink: FramerSink, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
     this.#sink = sink;
@@ -101,8 +101,16 @@ export class LineFramer {
       return;
     }
     if (this.#pending + part.length > this.#maxFrameBytes) {
-      const joined = Buffer.concat([...this.#chunks, part.subarray(0, OVERSIZE_HEAD_BYTES)]);
-      this.#discardHead = Buffer.from(joined.subarray(0, OVERSIZE_HEAD_BYTES));
+      // Keep only the first few KiB (to recover the id); never copy the whole pending line.
+      const head: Buffer[] = [];
+      let have = 0;
+      for (const c of [...this.#chunks, part]) {
+        if (have >= OVERSIZE_HEAD_BYTES) break;
+        const take = c.subarray(0, OVERSIZE_HEAD_BYTES - have);
+        head.push(take);
+        have += take.length;
+      }
+      this.#discardHead = Buffer.from(Buffer.concat(head, have));
       this.#discardSize = this.#pending + part.length;
       this.#discarding = true;
       this.#chunks = [];
