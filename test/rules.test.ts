@@ -2,10 +2,24 @@
 import { describe, expect, it } from 'vitest';
 import { loadRulePacks } from '../src/scan/rule-pack.js';
 import { RuleMatcher } from '../src/scan/matcher.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir } from './helpers.js';
+import { uncoveredKeywordMatches } from './keyword-prefilter.js';
 
 const rules = loadRulePacks();
 
 describe('rule packs', () => {
+  it('DLP keywords cover every match on the secrets corpus (the prefilter never hides a match)', () => {
+    const texts = ['positives.jsonl', 'negatives.jsonl'].flatMap((f) =>
+      readFileSync(join(corpusDir(), 'secrets', f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => (JSON.parse(l) as { text: string }).text),
+    );
+    expect(uncoveredKeywordMatches(rules.filter((r) => r.category === 'dlp'), texts)).toEqual([]);
+  });
+
   it('load and hold every category', () => {
     const count = (c: string): number => rules.filter((r) => r.category === c).length;
     expect(count('dlp')).toBeGreaterThanOrEqual(100);
