@@ -178,5 +178,7 @@ describe('ScanChain policy', () => {
     expect(c.evaluate(req({ name: 'x', arguments: { v: 'ACME_ABCDEFGH' } })).findings[0]?.rule).toBe('Acme Key');
     expect(c.evaluate(req({ name: 'bash', arguments: { command: 'rm -rf /' } }))).toMatchObject({ action: 'block', findings: [{ rule: 'No rm', category: 'policy' }] });
     expect(c.evaluate(req({ name: 'bash', arguments: { command: 'ls' } })).action).toBe('allow');
+    // A lone surrogate before the match must not hide it (RE2 on Node 24 stops reading there).
+    expect(c.evaluate(req({ name: 'bash', arguments: { command: '\ud800 rm -rf /' } })).action).toBe('block');
   });
 });

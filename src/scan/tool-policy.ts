@@ -17,6 +17,11 @@ interface CompiledPolicy {
   readonly action: Action;
 }
 
+/** RE2 stops reading a JS string at a lone surrogate on some Node versions; replace them first. */
+function wellFormed(s: string): string {
+  return s.isWellFormed() ? s : s.toWellFormed();
+}
+
 /** Compiled tool policy. @throws GuardError `RULES_INVALID` naming the rule on a bad regex */
 export class ToolPolicy {
   readonly #rules: CompiledPolicy[];
@@ -43,7 +48,7 @@ export class ToolPolicy {
     if (typeof tool !== 'string') return [];
     const findings: Finding[] = [];
     for (const rule of this.#rules) {
-      if (!rule.tool.test(tool)) continue;
+      if (!rule.tool.test(wellFormed(tool))) continue;
       if (rule.arg === undefined) {
         findings.push({ rule: rule.name, category: 'policy', severity: 'high', path: 'params.name' });
         continue;
@@ -51,8 +56,8 @@ export class ToolPolicy {
       for (const leaf of collectStrings(params['arguments'] ?? {}, 'params.arguments')) {
         if (leaf.isKey) continue;
         const key = leaf.path.split(/[.[]/).pop()?.replace(/[\]"]/g, '') ?? '';
-        if (rule.key !== undefined && !rule.key.test(key)) continue;
-        if (rule.arg.test(leaf.value)) {
+        if (rule.key !== undefined && !rule.key.test(wellFormed(key))) continue;
+        if (rule.arg.test(wellFormed(leaf.value))) {
           findings.push({ rule: rule.name, category: 'policy', severity: 'high', path: leaf.path });
           break;
         }
