@@ -132,3 +132,26 @@ response_scanning:
     expect(existsSync(marker)).toBe(false);
   });
 });
+
+describe('pipelock.example.yaml documents every key mcp-guard reads', () => {
+  it('names each key of the schema', async () => {
+    const { configSchema } = await import('../src/config/schema.js');
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(join(ROOT, 'pipelock.example.yaml'), 'utf8');
+    const keys: string[] = [];
+    const walk = (schema: unknown, path: string): void => {
+      let s = schema as { def?: { type?: string; innerType?: unknown; element?: unknown }; shape?: Record<string, unknown> };
+      while (s.def?.type === 'optional' || s.def?.type === 'nullable') s = s.def.innerType as typeof s;
+      if (s.def?.type === 'array') return walk(s.def.element, `${path}[]`);
+      if (s.def?.type !== 'object' || s.shape === undefined) return;
+      for (const [k, v] of Object.entries(s.shape)) {
+        keys.push(`${path}${k}`);
+        walk(v, `${path}${k}.`);
+      }
+    };
+    walk(configSchema(), '');
+    expect(keys.length).toBeGreaterThan(40);
+    const missing = keys.filter((k) => !new RegExp(`\\b${k.split(/[.[\]]+/).filter(Boolean).pop()}\\b`).test(text));
+    expect(missing).toEqual([]);
+  });
+});
