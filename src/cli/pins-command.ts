@@ -154,7 +154,10 @@ function showDiff(name: string, pins: ServerPins, item: string | undefined): str
     const lines = diffLines(pins, key);
     out.push(`${printable(key)}  (${p.reason}, seen ${when(p.seenAt)}; ${hashes})`, ...(lines.length === 0 ? ['  (no difference in the pinned fields)'] : lines.map((l) => `  ${l}`)), '');
   }
-  out.push(`${plural(keys.length, 'pending change')}. Approve with: mcp-guard pins approve ${shellWord(name)} ${keys.length === 1 ? shellWord(keys[0] as string) : 'ITEM   (or --all)'}`);
+  const only = keys.length === 1 ? pins.pending[keys[0] as string] : undefined;
+  out.push(
+    `${plural(keys.length, 'pending change')}. Approve with: mcp-guard pins approve ${shellWord(name)} ${only ? `${shellWord(keys[0] as string)} --hash ${short(only.hash)}` : 'ITEM   (or --all)'}`,
+  );
   return out;
 }
 
@@ -219,15 +222,16 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     .argument('<server>', 'server name')
     .argument('[item]', 'tool name, #instructions, prompt:NAME or template:URI_TEMPLATE')
     .option('--all', 'approve every pending item of the server')
+    .option('--hash <prefix>', 'approve only if the pending definition still has this hash (as shown by pins diff)')
     .option('--store <file>', STORE_HELP)
     .option('-c, --config <file>', CONFIG_HELP)
     .addHelpText('after', '\nReview first with `mcp-guard pins diff SERVER`.\n\nExamples:\n  $ mcp-guard pins approve github create_issue\n  $ mcp-guard pins approve github --all')
-    .action((server: string, item: string | undefined, opts: StoreOptions & { all?: boolean }) => {
+    .action((server: string, item: string | undefined, opts: StoreOptions & { all?: boolean; hash?: string }) => {
       if (item === undefined && opts.all !== true) throw new GuardError('USAGE', 'pins approve: name the ITEM to approve, or pass --all');
       if (item !== undefined && opts.all === true) throw new GuardError('USAGE', 'pins approve: give an ITEM or --all, not both');
       const { store, file } = open(opts);
       const before = serverOf(store, file, server);
-      const approved = store.approve(server, item);
+      const approved = store.approve(server, item, opts.hash);
       if (approved.length === 0) {
         print([item === undefined ? `Nothing pending for server ${printable(server)}.` : `${printable(item)} has no pending change.`]);
       } else {

@@ -247,10 +247,12 @@ export class PinStore {
    * Approve pending changes: each moves into its pin (tool, instructions,
    * prompt or template, by key prefix) with `pinnedAt` now.
    * @param item a pending key (see {@link resolveItemKey}); undefined approves everything pending
+   * @param hashPrefix approve only if each pending definition's hash starts with this (the
+   *   hash `pins diff` showed), so a change made after the review is not approved by mistake
    * @returns the approved keys, sorted; empty when nothing was pending
-   * @throws GuardError `USAGE` when the server, or the item, is unknown
+   * @throws GuardError `USAGE` when the server, or the item, is unknown, or the hash does not match
    */
-  approve(server: string, item?: string): string[] {
+  approve(server: string, item?: string, hashPrefix?: string): string[] {
     let approved: string[] = [];
     this.update((file) => {
       const pins = Object.hasOwn(file.servers, server) ? file.servers[server] : undefined;
@@ -263,6 +265,15 @@ export class PinStore {
         keys = Object.hasOwn(pins.pending, key) ? [key] : [];
       }
       if (keys.length === 0) return false;
+      for (const key of keys) {
+        const hash = (pins.pending[key] as PendingItem).hash;
+        if (hashPrefix !== undefined && !hash.startsWith(hashPrefix.toLowerCase())) {
+          throw new GuardError(
+            'USAGE',
+            `the pending change of ${JSON.stringify(key)} is now ${hash.slice(0, 12)}, not ${hashPrefix}: it changed since you reviewed it; run pins diff again`,
+          );
+        }
+      }
       const now = this.#now().toISOString();
       for (const key of keys) {
         const p = pins.pending[key] as PendingItem;

@@ -39,7 +39,13 @@ describe('pins across sessions', () => {
 
     // Still hidden in a new session until a person approves; the blocked change is never promoted.
     expect(toolNames(await session(state, 'changed'))).not.toContain('lookup');
-    expect((await pins(state, 'approve', 'surface', 'lookup')).code).toBe(0);
+    // Approval is bound to the reviewed definition: a stale hash is refused.
+    const hash = /--hash ([0-9a-f]{12})/.exec(diff.stdout)?.[1];
+    expect(hash).toBeDefined();
+    const stale = await pins(state, 'approve', 'surface', 'lookup', '--hash', '000000000000');
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/changed since you reviewed it/);
+    expect((await pins(state, 'approve', 'surface', 'lookup', '--hash', hash as string)).code).toBe(0);
     const approved = await session(state, 'changed', [CALL(4, 'lookup')]);
     expect(toolNames(approved)).toContain('lookup');
     expect(approved.get(4)).toMatchObject({ result: { content: [{ text: 'definition of x' }] } });
