@@ -143,8 +143,3 @@ export function evaluateCategory(corpusDir: string, category: EvalCategory, rule
     meanUs: scored.length === 0 ? 0 : totalUs / scored.length,
   };
 }
-
-/** FP rate of the injection category restricted to one negative `kind`. */
-export function injectionFpByKind(report: CategoryReport, kind: string): Rates | undefined {
-  return report.byGroup[kind];
-}

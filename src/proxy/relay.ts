@@ -52,11 +52,6 @@ export class Relay {
     this.#session.onInternalError = (err) => options.log.error(`scanner failed, frame blocked: ${err.message}`);
   }
 
-  /** Number of client requests awaiting a server response. */
-  get pendingCount(): number {
-    return this.#session.pending.size;
-  }
-
   /**
    * Start relaying. Resolves when the client's input ends (EOF); the caller
    * then shuts the server down.

@@ -19,8 +19,6 @@ export const MAX_JOIN_LENGTH = 512;
 
 /** Options for {@link DlpScanner}. */
 export interface DlpScannerOptions {
-  /** Decode encoded runs and rescan (default true). */
-  readonly decode?: boolean;
   /** High-entropy values from the proxy's own environment (see env-secrets.ts). */
   readonly envSecrets?: EnvSecrets;
 }
@@ -29,12 +27,10 @@ export interface DlpScannerOptions {
 export class DlpScanner implements Scanner {
   readonly name = 'dlp' as const;
   readonly #matcher: RuleMatcher;
-  readonly #decode: boolean;
   readonly #envSecrets: EnvSecrets | undefined;
 
   constructor(matcher: RuleMatcher, options: DlpScannerOptions = {}) {
     this.#matcher = matcher;
-    this.#decode = options.decode ?? true;
     this.#envSecrets = options.envSecrets;
   }
 
@@ -92,9 +88,8 @@ export class DlpScanner implements Scanner {
   /**
    * Scan one string (raw, then decoded views) and append findings. Raw hits
    * carry their span for redaction.
-   * @param envCheck also look for the proxy's environment secrets (outbound only)
    */
-  scanText(text: string, path: string, findings: Finding[], envCheck = true): void {
+  scanText(text: string, path: string, findings: Finding[]): void {
     if (text.length < 8) return;
     const tv = new TextVariants(text);
     const hits = this.#matcher.match(tv, { firstPerRule: false });
@@ -108,13 +103,13 @@ export class DlpScanner implements Scanner {
         ...(h.transform ? { transform: h.transform } : { span: { start: h.start, end: h.end } }),
       });
     }
-    if (envCheck) this.#envSecrets?.scan(text, path, undefined, findings);
-    if (!this.#decode || !tv.mayDecode()) return;
+    this.#envSecrets?.scan(text, path, undefined, findings);
+    if (!tv.mayDecode()) return;
     for (const d of decodeAll(text)) {
       for (const h of this.#matcher.match(d.text)) {
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
       }
-      if (envCheck) this.#envSecrets?.scan(d.text, path, d.transform, findings);
+      this.#envSecrets?.scan(d.text, path, d.transform, findings);
     }
   }
 }
