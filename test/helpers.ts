@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(ROOT, 'bin', 'mcp-guard.js');
@@ -28,14 +29,15 @@ export interface Proxied {
  * Start `mcp-guard proxy [proxyArgs] -- node <serverArgs>` and connect a real SDK Client.
  * @param env environment for the proxy process (merged over PATH, HOME and a fresh
  *   XDG_STATE_HOME, so each run has its own pin store unless the test shares one)
+ * @param options.cwd the proxy's working directory (default: the repository root)
  */
-export async function connectProxied(serverArgs: string[], proxyArgs: string[] = [], env: Record<string, string> = {}): Promise<Proxied> {
+export async function connectProxied(serverArgs: string[], proxyArgs: string[] = [], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<Proxied> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'proxy', ...proxyArgs, '--', process.execPath, ...serverArgs],
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), ...env },
     stderr: 'pipe',
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
   });
   let err = '';
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
@@ -54,17 +56,18 @@ export interface CliResult {
 /**
  * Run the built CLI with `args`, feeding `input` on stdin, and collect its output.
  * An array input is written one part every `stepMs` (default 300 ms), so a test can
- * let responses arrive before it sends the next frames.
+ * let responses arrive before it sends the next frames. `options.cwd` is the
+ * working directory (default: the repository root).
  */
 export function runCli(
   args: string[],
   input: string | string[] = '',
   env: Record<string, string> = {},
-  options: { keepOpenMs?: number; stepMs?: number } = {},
+  options: { keepOpenMs?: number; stepMs?: number; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((ok) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), ...env },
     });
     let stdout = '';
@@ -98,4 +101,15 @@ export function corpusDir(): string {
   if (fromEnv) return fromEnv;
   const shared = resolve(ROOT, '..', 'shared', 'corpus');
   return existsSync(join(shared, 'README.md')) ? shared : join(ROOT, 'test', 'corpus');
+}
+
+/** The MCP error a request is answered with; fails the test when it succeeds or throws anything else. */
+export async function errorOf(p: Promise<unknown>): Promise<McpError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof McpError) return e;
+    throw e;
+  }
+  throw new Error('expected an MCP error');
 }

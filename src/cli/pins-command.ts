@@ -4,13 +4,14 @@
  * on stdout; `list --json` is for scripts. Names and text come from servers, so
  * everything printed goes through `printable` / the diff's escaping.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, GuardError } from '../errors.js';
 import { tildify } from '../clients/paths.js';
 import { loadConfig } from '../config/load.js';
 import { diffToolDefinitions, printable } from '../pins/diff.js';
 import { INSTRUCTIONS_KEY, PinStore, defaultPinStorePath, pinnedItem, resolveItemKey, type PinFile, type PinnedItem, type ServerPins } from '../pins/store.js';
+import { secureStateDir } from '../private-fs.js';
 import type { CliIO } from './io.js';
 
 const STORE_HELP =
@@ -177,6 +178,8 @@ export function registerPinsCommands(program: Command, io: CliIO, setExit: (code
     let path = opts.store;
     if (path === undefined) path = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd }).config.pins.store;
     const store = new PinStore(path !== undefined ? resolve(io.cwd, path) : defaultPinStorePath(io.env));
+    const note = path === undefined ? secureStateDir(dirname(store.path)) : undefined;
+    if (note !== undefined) io.stderr.write(`mcp-guard: warning: ${note}\n`);
     return { store, file: store.load() };
   };
 

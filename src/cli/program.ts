@@ -30,9 +30,14 @@ export async function buildProgram(io: CliIO, setExit: (code: number) => void, l
   registerProxyCommand(program, io, setExit);
   registerScanCommand(program, io, setExit);
   if (!lean) {
-    const [{ registerClientCommands }, { registerPinsCommands }] = await Promise.all([import('./client-commands.js'), import('./pins-command.js')]);
+    const [{ registerClientCommands }, { registerPinsCommands }, { registerConfigCommands }] = await Promise.all([
+      import('./client-commands.js'),
+      import('./pins-command.js'),
+      import('./config-command.js'),
+    ]);
     registerClientCommands(program, io, setExit);
     registerPinsCommands(program, io, setExit);
+    registerConfigCommands(program, io, setExit);
   }
   return program;
 }

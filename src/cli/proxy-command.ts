@@ -27,11 +27,11 @@ export function registerProxyCommand(program: Command, io: CliIO, setExit: (code
     .description('run an MCP stdio server behind the scanner chain')
     .usage('[options] -- COMMAND [ARGS...]')
     .argument('<command...>', 'the server command and its arguments (after --)')
-    .option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ./mcp-guard.yaml, $XDG_CONFIG_HOME/mcp-guard/config.yaml)')
+    .option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ./mcp-guard.yaml once trusted with `config trust`, $XDG_CONFIG_HOME/mcp-guard/config.yaml)')
     .option('--name <name>', 'server name for logs (default: derived from the command)')
     .option('--env <NAME[=VALUE]>', 'pass an environment variable to the server (repeatable)', collect, [])
     .option('--inherit-env', 'pass the whole environment to the server (not recommended)', false)
-    .option('--record <file>', 'record every frame to FILE (JSON Lines, mode 0600) for `mcp-guard scan`; recordings hold raw traffic, secrets included')
+    .option('--record <file>', 'record every frame to a new FILE (JSON Lines, mode 0600; an existing file or link is refused) for `mcp-guard scan`; recordings hold raw traffic, secrets included')
     .passThroughOptions()
     .addHelpText('after', EXAMPLES)
     .action(async (command: string[], opts: { config?: string; name?: string; env: string[]; inheritEnv: boolean; record?: string }) => {

@@ -49,7 +49,8 @@ export function registerScanCommand(program: Command, io: CliIO, setExit: (code:
     .option('-c, --config <file>', 'config file')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: { config?: string }) => {
-      const { config } = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd });
+      const { config, warnings } = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd });
+      for (const w of warnings) io.stderr.write(`mcp-guard: warning: ${w}\n`);
       const chain = new ScanChain({ config, env: io.env });
       let input: NodeJS.ReadableStream = io.stdin;
       if (file !== '-') {

@@ -6,10 +6,10 @@
  *
  * Shape: `{ "version": 1, "records": SetupRecord[] }`.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { GuardError } from '../errors.js';
+import { ensurePrivateDir, PrivateFsError } from '../private-fs.js';
 import { readText, writeAtomic } from './config-file.js';
 
 const recordSchema = z.object({
@@ -58,14 +58,16 @@ export function loadState(path: string): SetupState {
 }
 
 /**
- * Write the state file atomically with mode 0600, creating its directory (0700).
- * @throws GuardError `INPUT_INVALID` when it cannot be written
+ * Write the state file atomically with mode 0600, creating its directory (0700);
+ * an existing directory that others can enter is narrowed to 0700.
+ * @throws GuardError `INPUT_INVALID` when it cannot be written, or the directory is another user's
  */
 export function saveState(path: string, state: SetupState): void {
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateDir(dirname(path));
   } catch (err) {
-    throw new GuardError('INPUT_INVALID', `cannot create ${dirname(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof PrivateFsError) throw new GuardError('INPUT_INVALID', `state directory: ${err.message}`);
+    throw err;
   }
   writeAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }

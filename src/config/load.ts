@@ -5,6 +5,11 @@
  * Discovery order: `-c FILE`, `$MCP_GUARD_CONFIG`, `./mcp-guard.yaml`,
  * `$XDG_CONFIG_HOME/mcp-guard/config.yaml` (`~/.config` when unset). With no
  * file at all, secure built-in defaults apply.
+ *
+ * `./mcp-guard.yaml` is the one file the user did not choose: any cloned
+ * repository can ship one. It is loaded only when trusted with `mcp-guard config
+ * trust` and unchanged since (see `trust.ts`); otherwise it is skipped with a
+ * warning and discovery goes on to the user's own config.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -15,8 +20,10 @@ import type { Document, LineCounter } from 'yaml';
 import { GuardError } from '../errors.js';
 import { compileRegex } from '../scan/rule-pack.js';
 import { VALIDATOR_NAMES } from '../scan/validators.js';
+import { passthroughProblems } from '../proxy/env.js';
 import { configSchema, PIPELOCK_IGNORED_SECTIONS, type RawConfig } from './schema.js';
 import { normalizeConfig, type GuardConfig } from './normalize.js';
+import { readTrust, sha256Hex, trustState, trustStorePath, type TrustState } from './trust.js';
 
 export type { GuardConfig } from './normalize.js';
 
@@ -27,12 +34,22 @@ const yaml = (): typeof Yaml => require('yaml') as typeof Yaml;
 /** Where the config came from. */
 export type ConfigSource = { kind: 'file'; path: string; via: '-c' | 'MCP_GUARD_CONFIG' | 'cwd' | 'xdg' } | { kind: 'defaults' };
 
+/** A `./mcp-guard.yaml` that was found and not loaded. */
+export interface SkippedConfig {
+  /** Absolute path. */
+  readonly path: string;
+  /** `untrusted`: never trusted; `changed`: trusted with other bytes. */
+  readonly state: Exclude<TrustState, 'trusted'>;
+}
+
 /** Result of {@link loadConfig}. */
 export interface LoadedConfig {
   readonly config: GuardConfig;
   readonly source: ConfigSource;
-  /** Non-fatal notes (ignored Pipelock sections, unsupported keys). */
+  /** Non-fatal notes (ignored Pipelock sections, unsupported keys, a skipped untrusted config). */
   readonly warnings: readonly string[];
+  /** Set when a working-directory config was found but not trusted. */
+  readonly skipped?: SkippedConfig;
 }
 
 /** Inputs to {@link loadConfig}. */
@@ -43,19 +60,31 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
 }
 
-/** Find the config file to use, or undefined for built-in defaults. */
+/** The working-directory config's path (it may not exist). */
+export function cwdConfigPath(cwd: string): string {
+  return join(resolve(cwd), 'mcp-guard.yaml');
+}
+
+/** The user's own config, `$XDG_CONFIG_HOME/mcp-guard/config.yaml`, when it exists. */
+function userConfig(env: NodeJS.ProcessEnv): ConfigSource {
+  const xdgBase = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config');
+  const xdg = join(xdgBase, 'mcp-guard', 'config.yaml');
+  return existsSync(xdg) ? { kind: 'file', path: xdg, via: 'xdg' } : { kind: 'defaults' };
+}
+
+/**
+ * Find the config file to use, or undefined for built-in defaults. A `cwd`
+ * result is a candidate: {@link loadConfig} loads it only when it is trusted.
+ */
 export function discoverConfig(options: LoadConfigOptions = {}): ConfigSource {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   if (options.path !== undefined) return { kind: 'file', path: resolve(cwd, options.path), via: '-c' };
   const fromEnv = env['MCP_GUARD_CONFIG'];
   if (fromEnv !== undefined && fromEnv !== '') return { kind: 'file', path: resolve(cwd, fromEnv), via: 'MCP_GUARD_CONFIG' };
-  const local = join(cwd, 'mcp-guard.yaml');
+  const local = cwdConfigPath(cwd);
   if (existsSync(local)) return { kind: 'file', path: local, via: 'cwd' };
-  const xdgBase = env['XDG_CONFIG_HOME'] || join(env['HOME'] || homedir(), '.config');
-  const xdg = join(xdgBase, 'mcp-guard', 'config.yaml');
-  if (existsSync(xdg)) return { kind: 'file', path: xdg, via: 'xdg' };
-  return { kind: 'defaults' };
+  return userConfig(env);
 }
 
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
@@ -117,6 +146,9 @@ export function parseConfigText(text: string, file: string): { config: GuardConf
     }
   } else {
     problems.push(...checkRegexes(parsed.data, doc, counter, file));
+    for (const [i, problem] of passthroughProblems(parsed.data.env?.passthrough ?? [])) {
+      problems.push(`${file}:${lineOf(doc, counter, ['env', 'passthrough', i]) ?? '?'}: env.passthrough[${i}]: ${problem}`);
+    }
   }
   if (problems.length > 0) throw new GuardError('CONFIG_INVALID', `invalid config ${file}`, problems);
   const cfg = parsed.data as RawConfig;
@@ -154,17 +186,9 @@ function checkRegexes(cfg: RawConfig, doc: Document, counter: LineCounter, file:
   return problems;
 }
 
-/**
- * Discover, read and validate the config.
- * @throws GuardError `CONFIG_NOT_FOUND` when an explicit path is missing;
- *   `CONFIG_INVALID` with every problem otherwise
- */
-export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
-  const source = discoverConfig(options);
-  if (source.kind === 'defaults') return { config: normalizeConfig({}), source, warnings: [] };
-  let text: string;
+function readConfigBytes(source: { path: string; via: string }): Buffer {
   try {
-    text = readFileSync(source.path, 'utf8');
+    return readFileSync(source.path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new GuardError(
@@ -172,6 +196,47 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       `cannot read config ${source.path} (from ${source.via}): ${code ?? (err as Error).message}`,
     );
   }
-  const { config, warnings } = parseConfigText(text, source.path);
-  return { config, source, warnings };
+}
+
+/** The warning for a skipped working-directory config: what, why, what is used instead, and the fix. */
+function skippedWarning(skipped: SkippedConfig, instead: ConfigSource): string {
+  const why =
+    skipped.state === 'changed'
+      ? 'it changed since you trusted it'
+      : 'a config in the working directory is used only once you trust it (a cloned repository can ship one that turns protection off)';
+  const using = instead.kind === 'file' ? `using ${instead.path}` : 'using the built-in defaults';
+  return `not loading ${skipped.path}: ${why}; ${using}. Review it, then run: mcp-guard config trust ${JSON.stringify(skipped.path)}`;
+}
+
+/**
+ * Discover, read and validate the config. A working-directory config that is
+ * not trusted (or changed since) is skipped: the result then comes from the
+ * user's config or the defaults, with `skipped` set and a warning naming the
+ * file and the `config trust` command.
+ * @throws GuardError `CONFIG_NOT_FOUND` when an explicit path is missing;
+ *   `CONFIG_INVALID` with every problem otherwise
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  let source = discoverConfig(options);
+  const notes: string[] = [];
+  let skipped: SkippedConfig | undefined;
+  let bytes: Buffer | undefined;
+  if (source.kind === 'file' && source.via === 'cwd') {
+    // The bytes that are hashed are the bytes that are parsed: no window for a swap in between.
+    bytes = readConfigBytes(source);
+    const trust = readTrust(trustStorePath(env));
+    if (trust.problem !== undefined) notes.push(trust.problem);
+    const state = trustState(trust.file, source.path, sha256Hex(bytes));
+    if (state !== 'trusted') {
+      skipped = { path: source.path, state };
+      source = userConfig(env);
+      bytes = undefined;
+      notes.push(skippedWarning(skipped, source));
+    }
+  }
+  const extra = skipped !== undefined ? { skipped } : {};
+  if (source.kind === 'defaults') return { config: normalizeConfig({}), source, warnings: notes, ...extra };
+  const { config, warnings } = parseConfigText((bytes ?? readConfigBytes(source)).toString('utf8'), source.path);
+  return { config, source, warnings: [...notes, ...warnings], ...extra };
 }

@@ -3,6 +3,7 @@
  * with every default applied. Defaults are secure: block on DLP, injection and
  * poisoning; drift detection on.
  */
+import { DEFAULT_NORMALIZE_CHARS } from '../scan/budget.js';
 import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
@@ -52,7 +53,8 @@ export interface GuardConfig {
     readonly patterns: readonly UserPattern[];
   };
   readonly input: { readonly onParseError: 'block' | 'forward' };
-  readonly poisoning: { readonly enabled: boolean; readonly action: Action };
+  /** `requireList`: list the tools before a session's first `tools/call` (see chain.ts). */
+  readonly poisoning: { readonly enabled: boolean; readonly action: Action; readonly requireList: boolean };
   readonly drift: { readonly enabled: boolean; readonly action: Action };
   readonly pins: {
     readonly enabled: boolean;
@@ -72,6 +74,10 @@ export interface GuardConfig {
   readonly suppress: readonly Suppression[];
   readonly envPassthrough: readonly string[];
   readonly maxFrameBytes: number;
+  /** Characters of normalisation per frame (see scan/budget.ts). */
+  readonly normalizeChars: number;
+  /** What a frame that reaches a scan limit gets. */
+  readonly onScanLimit: 'block' | 'warn';
 }
 
 /** Map Pipelock's action words onto ours: `strip` is redact; `ask` has no one to ask on stdio, so it blocks. */
@@ -126,6 +132,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     poisoning: {
       enabled: raw.mcp_tool_scanning?.enabled ?? true,
       action: toAction(raw.mcp_tool_scanning?.action, 'block'),
+      requireList: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.require_list ?? true),
     },
     drift: {
       enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.detect_drift ?? true),
@@ -160,5 +167,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     })),
     envPassthrough: raw.env?.passthrough ?? [],
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
+    normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
+    onScanLimit: raw.limits?.on_scan_limit ?? 'block',
   };
 }

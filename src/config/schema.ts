@@ -98,6 +98,12 @@ function buildConfigSchema(z: typeof Zod) {
         new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block']).optional(),
         /** mcp-guard: persist tool pins across sessions (trust on first use). @default true */
         pin: z.boolean().optional(),
+        /**
+         * mcp-guard: a `tools/call` before any `tools/list` makes the proxy list the tools itself
+         * (and refuse the call if the list fails), so no tool runs whose definition was never scanned.
+         * `false` lets such calls through unchecked by the list. @default true
+         */
+        require_list: z.boolean().optional(),
         /** mcp-guard: pin store path. @default "$XDG_STATE_HOME/mcp-guard/pins.json" */
         pin_store: z.string().optional(),
       })
@@ -164,6 +170,13 @@ function buildConfigSchema(z: typeof Zod) {
       .strictObject({
         /** Largest JSON-RPC frame in bytes. @default 16777216 (16 MiB) */
         max_frame_bytes: z.number().int().min(1024).optional(),
+        /**
+         * Characters (UTF-16 units, plus any growth) of Unicode normalisation one frame may need.
+         * Past it the frame is not fully scanned, and `on_scan_limit` decides. @default 1048576
+         */
+        normalize_chars: z.number().int().min(1024).optional(),
+        /** A frame that reaches a scan limit: `block` (fail closed) or `warn` (forward it, log the finding). @default "block" */
+        on_scan_limit: z.enum(['block', 'warn']).optional(),
       })
       .optional(),
   });

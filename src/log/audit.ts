@@ -7,6 +7,7 @@ import pino from 'pino';
 
 type Logger = pino.Logger;
 import { maskAll } from '../scan/mask.js';
+import { openPrivateAppend } from '../private-fs.js';
 import type { Direction, Finding } from '../scan/types.js';
 
 /** One decision about one frame. */
@@ -42,7 +43,12 @@ export class AuditLog {
   readonly #logger: Logger;
   readonly #opts: AuditOptions;
 
-  /** @throws Error when the log file cannot be opened */
+  /**
+   * The log file is opened for appending with {@link openPrivateAppend}: created
+   * 0600 (its directory 0700), a symbolic link refused, an existing file that
+   * others could read narrowed to 0600 with a warning in the log.
+   * @throws Error when the log file cannot be opened (its message names the file and why)
+   */
   constructor(opts: AuditOptions) {
     this.#opts = opts;
     const streams: pino.StreamEntry[] = [];
@@ -51,14 +57,18 @@ export class AuditLog {
       const dest = opts.stderr ?? pino.destination({ fd: 2, sync: true });
       streams.push({ stream: text ? textStream(dest) : dest });
     }
+    let tightenedFrom: string | undefined;
     if (opts.file !== undefined) {
-      const dest = pino.destination({ dest: opts.file, mkdir: true, sync: true });
+      const opened = openPrivateAppend(opts.file);
+      tightenedFrom = opened.tightenedFrom;
+      const dest = pino.destination({ fd: opened.fd, sync: true });
       streams.push({ stream: text ? textStream(dest) : dest });
     }
     this.#logger = pino(
       { base: { server: opts.server }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' },
       pino.multistream(streams),
     );
+    if (tightenedFrom !== undefined) this.warn(`audit log ${opts.file ?? ''} had mode ${tightenedFrom}; narrowed to 0600 (it holds what the proxy blocked)`);
   }
 
   /** Log one decision, subject to `include_allowed` / `include_blocked`. */

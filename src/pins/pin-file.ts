@@ -7,9 +7,12 @@
  * on first use and so accept whatever the servers now say.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  closeSync, fstatSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, unlinkSync, type Stats,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { GuardError } from '../errors.js';
+import { PrivateFsError, writePrivateAtomic } from '../private-fs.js';
 import type { PendingItem, PendingReason, PinFile, PinnedItem, ServerPins } from './store.js';
 
 const REASONS: ReadonlySet<string> = new Set<PendingReason>(['drift', 'new-tool', 'instructions-changed', 'description-changed']);
@@ -135,8 +138,17 @@ export function parsePinFile(text: string, path: string): PinFile {
 
 /** How long a lock file may live before it is taken as left by a crashed process (ms). */
 export const LOCK_STALE_MS = 10_000;
+/**
+ * A lock file whose mtime is further than this in the future (ms) is broken too: a live
+ * holder's lock is never younger than now, so such a time is a clock step or a planted file.
+ */
+export const LOCK_FUTURE_MS = 2_000;
 /** How long {@link withLock} waits for another process's lock by default (ms). */
 export const LOCK_WAIT_MS = 5_000;
+/** Pause between two attempts of {@link withLock} (ms). */
+const LOCK_POLL_MS = 10;
+/** Creation attempts in one {@link tryLock}: each after breaking a stale or foreign entry. */
+const LOCK_ATTEMPTS = 3;
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -145,45 +157,118 @@ function sleepMs(ms: number): void {
 
 const errCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
+/** Releases a lock taken by {@link tryLock}; safe to call once the lock was broken by another process. */
+export type ReleaseLock = () => void;
+
 /**
- * Run `fn` holding `<path>.lock` (created with O_EXCL), after creating the
- * directory (mode 0700). Waits up to `waitMs` for another holder;
- * a lock older than {@link LOCK_STALE_MS} was left by a crashed process and is broken.
- * @throws GuardError `INPUT_INVALID` when the directory or lock cannot be created, or the wait times out
+ * Whether the entry at the lock path can be broken. Only regular files are ever made by
+ * {@link tryLock}, so anything else (directory, symlink, dangling or not, fifo, socket,
+ * device) is foreign and broken at once; a regular file is broken when older than
+ * {@link LOCK_STALE_MS} or more than {@link LOCK_FUTURE_MS} in the future.
  */
-export function withLock<T>(path: string, waitMs: number, fn: () => T): T {
+function breakable(st: Stats, now: number): boolean {
+  if (!st.isFile()) return true;
+  const age = now - st.mtimeMs;
+  return age > LOCK_STALE_MS || age < -LOCK_FUTURE_MS;
+}
+
+/**
+ * Remove a stale or foreign lock entry without following it: `unlink` removes a symlink,
+ * never its target. A directory is removed when empty, else moved aside to
+ * `<lock>.<hex>.stale` (its contents are not ours to delete).
+ * Two processes breaking the same stale lock at once can both end up holding it; the
+ * window needs a lock left for {@link LOCK_STALE_MS} and is accepted.
+ */
+function breakLock(lock: string, st: Stats): void {
+  try {
+    if (!st.isDirectory()) unlinkSync(lock);
+    else {
+      try {
+        rmdirSync(lock);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        renameSync(lock, `${lock}.${randomBytes(6).toString('hex')}.stale`);
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // released or broken meanwhile
+    throw new GuardError('INPUT_INVALID', `cannot remove the stale pin store lock ${lock}: ${errCode(err)}; remove it by hand`);
+  }
+}
+
+/**
+ * Take `<path>.lock` if it is free, without waiting: create it with O_EXCL (which never
+ * follows a symlink or opens a fifo), after creating the directory (mode 0700). An entry
+ * that is stale or foreign (see {@link breakable}) is broken and creation retried, at most
+ * {@link LOCK_ATTEMPTS} times in all, so this call is bounded whatever lies at the path.
+ * @returns a release function, or undefined when a live holder (a fresh regular file) has the lock
+ * @throws GuardError `INPUT_INVALID` when the directory or lock cannot be created, or a stale
+ *   entry cannot be removed (names the path and the system error code)
+ */
+export function tryLock(path: string): ReleaseLock | undefined {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new GuardError('INPUT_INVALID', `cannot create the pin store directory ${dirname(path)}: ${errCode(err)}`);
   }
   const lock = `${path}.lock`;
-  const deadline = Date.now() + waitMs;
-  for (;;) {
+  for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
+    let fd: number;
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
-      break;
+      fd = openSync(lock, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new GuardError('INPUT_INVALID', `cannot lock pin store ${path}: ${errCode(err)}`);
+      let st: Stats;
+      try {
+        st = lstatSync(lock);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released between our open and lstat
+        throw new GuardError('INPUT_INVALID', `cannot lock pin store ${path}: ${errCode(e)}`);
+      }
+      if (!breakable(st, Date.now())) return undefined;
+      breakLock(lock, st);
+      continue;
     }
-    try {
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
-    } catch {
-      continue; // released between our open and stat: retry at once
-    }
-    if (Date.now() > deadline) {
-      throw new GuardError('INPUT_INVALID', `pin store ${path} is locked by another process; if no mcp-guard is running, remove ${lock}`);
-    }
-    sleepMs(10);
+    const { ino, dev } = fstatSync(fd);
+    closeSync(fd);
+    return () => {
+      try {
+        // Only our own file: if ours was broken as stale, another process may hold a new one.
+        const now = lstatSync(lock);
+        if (now.ino === ino && now.dev === dev) unlinkSync(lock);
+      } catch {
+        // Broken as stale by another process meanwhile; nothing to release.
+      }
+    };
   }
-  try {
-    return fn();
-  } finally {
-    try {
-      unlinkSync(lock);
-    } catch {
-      // Broken as stale by another process meanwhile; nothing to release.
+  return undefined;
+}
+
+/** The error for a lock still held after the wait. */
+export function lockBusyError(path: string): GuardError {
+  return new GuardError('INPUT_INVALID', `pin store ${path} is locked by another process; if no mcp-guard is running, remove ${path}.lock`);
+}
+
+/**
+ * Run `fn` holding `<path>.lock` (see {@link tryLock}), retrying every 10 ms for up to
+ * `waitMs`. This blocks the thread while it waits: it is for the `pins` commands, which
+ * have nothing else to do; the proxy uses {@link tryLock} and never waits.
+ * @throws GuardError `INPUT_INVALID` when the directory or lock cannot be created, or the wait times out
+ */
+export function withLock<T>(path: string, waitMs: number, fn: () => T): T {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const release = tryLock(path);
+    if (release !== undefined) {
+      try {
+        return fn();
+      } finally {
+        release();
+      }
     }
+    if (Date.now() >= deadline) throw lockBusyError(path);
+    sleepMs(LOCK_POLL_MS);
   }
 }
 
@@ -193,23 +278,9 @@ export function withLock<T>(path: string, waitMs: number, fn: () => T): T {
  * @throws GuardError `INPUT_INVALID` naming the path and the system error code
  */
 export function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o600);
-    fchmodSync(fd, 0o600); // the umask may have narrowed it; never widened
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writePrivateAtomic(path, text);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Never created, or already renamed.
-    }
-    throw new GuardError('INPUT_INVALID', `cannot write pin store ${path}: ${errCode(err)}`);
+    throw new GuardError('INPUT_INVALID', `cannot write pin store ${path}: ${err instanceof PrivateFsError ? err.code : errCode(err)}`);
   }
 }

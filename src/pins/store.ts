@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
 import { GuardError } from '../errors.js';
 import { canonicalJson } from '../scan/drift.js';
-import { LOCK_WAIT_MS, parsePinFile, withLock, writeAtomic } from './pin-file.js';
+import { LOCK_WAIT_MS, lockBusyError, parsePinFile, tryLock, withLock, writeAtomic } from './pin-file.js';
 
 /** A pinned definition. */
 export interface PinnedItem {
@@ -82,6 +82,64 @@ export function emptyPinFile(): PinFile {
 /** A server with nothing pinned yet; `now` is an ISO 8601 time. Use this rather than `{}` records. */
 export function emptyServerPins(now: string): ServerPins {
   return { firstSeen: now, updated: now, tools: emptyRecord(), pending: emptyRecord(), prompts: emptyRecord(), templates: emptyRecord() };
+}
+
+/**
+ * Store caps, so that a server cannot grow the file without limit (and slow the start-up
+ * of every other server): a server that lists fresh names on every `tools/list` would
+ * otherwise add them all. Beyond a cap nothing is stored and the item stays hidden (see
+ * {@link ServerBudget}). Sizes are in UTF-16 code units of the definition's JSON.
+ */
+export const STORE_CAPS = {
+  /** Pending changes per server (all kinds). */
+  pendingPerServer: 256,
+  /** Pins per server and kind (tools, prompts, templates); beyond it a first-use item is pending. */
+  pinnedPerKind: 1_000,
+  /** One definition (a tool, prompt, template or the instructions). */
+  definitionChars: 128 * 1024,
+  /** Everything stored for one server (its entry's JSON). */
+  serverChars: 4 * 1024 * 1024,
+} as const;
+
+/** Why {@link ServerBudget} refuses an item: a count cap or a size cap. */
+export type StoreCap = 'pending' | 'pinned' | 'size';
+
+/**
+ * The room left in one server's entry, counted once per list and then kept up to date
+ * as items are admitted (so a list of N items costs one pass over the entry, not N).
+ */
+export class ServerBudget {
+  readonly #pins: ServerPins;
+  #chars: number;
+  readonly #counts: Record<'tools' | 'prompts' | 'templates' | 'pending', number>;
+
+  constructor(pins: ServerPins) {
+    this.#pins = pins;
+    this.#chars = JSON.stringify(pins).length;
+    const n = (r: object): number => Object.keys(r).length;
+    this.#counts = { tools: n(pins.tools), prompts: n(pins.prompts), templates: n(pins.templates), pending: n(pins.pending) };
+  }
+
+  /**
+   * Whether `definition` may be stored under `key`: as a pin (`slot` 'tools', 'prompts',
+   * 'templates', or 'instructions') or as a pending change ('pending'). On success it is
+   * counted; the caller then stores it.
+   * @returns undefined when it fits, else the cap it would pass
+   */
+  admit(slot: 'tools' | 'prompts' | 'templates' | 'instructions' | 'pending', key: string, definition: unknown): StoreCap | undefined {
+    const chars = JSON.stringify(definition ?? null).length;
+    if (chars > STORE_CAPS.definitionChars) return 'size';
+    const replaces = slot === 'pending' ? Object.hasOwn(this.#pins.pending, key) : slot !== 'instructions' && Object.hasOwn(this.#pins[slot], key);
+    const counted = slot === 'instructions' || replaces ? undefined : slot;
+    if (counted === 'pending' && this.#counts.pending >= STORE_CAPS.pendingPerServer) return 'pending';
+    if (counted !== undefined && counted !== 'pending' && this.#counts[counted] >= STORE_CAPS.pinnedPerKind) return 'pinned';
+    // The key, the definition, a hash and a time: an upper bound of what the entry grows by.
+    const grows = chars + 2 * key.length + 200;
+    if (this.#chars + grows > STORE_CAPS.serverChars) return 'size';
+    this.#chars += grows;
+    if (counted !== undefined) this.#counts[counted]++;
+    return undefined;
+  }
 }
 
 /**
@@ -192,12 +250,32 @@ export interface PinStoreOptions {
   readonly lockWaitMs?: number;
 }
 
-/** A pin file on disk. Synchronous: it is read once at proxy start and written rarely. */
+/** A change to the file; `false` means nothing changed. Passed to `update` and `record`. */
+export type PinMutation = (file: PinFile) => void | boolean;
+
+/** Most changes {@link PinStore.record} keeps while the lock is held elsewhere; later ones are used but not saved. */
+export const MAX_UNSAVED = 64;
+/** First and longest pause between two attempts to save deferred changes (ms). */
+const RETRY_MIN_MS = 20;
+const RETRY_MAX_MS = 1_000;
+
+/**
+ * A pin file on disk. Read at proxy start and on every list; written rarely.
+ * `update` waits for the lock (the `pins` commands); `record` never waits (the proxy).
+ */
 export class PinStore {
   readonly path: string;
   readonly #now: () => Date;
   readonly #lockWaitMs: number;
   #last: PinFile = emptyPinFile();
+  /** Changes `record` applied while the lock was held elsewhere, oldest first, not yet on disk. */
+  readonly #unsaved: PinMutation[] = [];
+  #note: (msg: string) => void = () => undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #retryMs = RETRY_MIN_MS;
+  /** When saving was first deferred (ms since the epoch), and whether that was reported. */
+  #deferredSince: number | undefined;
+  #reported = false;
 
   constructor(path: string, options: PinStoreOptions = {}) {
     this.path = path;
@@ -221,26 +299,137 @@ export class PinStore {
     return (this.#last = parsePinFile(text, this.path));
   }
 
-  /** The pins of `name` from the last `load()` or `update()`. */
+  /** The pins of `name` from the last `load()`, `update()` or `record()`. */
   server(name: string): ServerPins | undefined {
     return Object.hasOwn(this.#last.servers, name) ? this.#last.servers[name] : undefined;
+  }
+
+  /** How many changes `record` applied that are not on disk yet. */
+  get unsaved(): number {
+    return this.#unsaved.length;
   }
 
   /**
    * Under the lock: re-read the file, apply `mutate`, write it atomically (mode
    * 0600; the directory is created 0700). When `mutate` returns `false`, or
-   * throws, nothing is written.
+   * throws, nothing is written. Blocks the thread for up to `lockWaitMs` while
+   * another process holds the lock (see `withLock`).
    * @returns the file as written (also what `server()` answers from)
    * @throws GuardError `INPUT_INVALID` when the file cannot be read, parsed, locked or written;
    *   anything `mutate` throws
    */
-  update(mutate: (file: PinFile) => void | boolean): PinFile {
-    return withLock(this.path, this.#lockWaitMs, () => {
-      const file = this.load();
-      if (mutate(file) === false) return file;
-      writeAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
-      return (this.#last = file);
-    });
+  update(mutate: PinMutation): PinFile {
+    return withLock(this.path, this.#lockWaitMs, () => this.#write(this.load(), [mutate]));
+  }
+
+  /**
+   * Apply `mutate` now and save it without ever waiting, for the proxy, whose event
+   * loop must keep serving (and must hear SIGTERM) while another process holds the lock.
+   *
+   * - Lock free (and nothing deferred): as `update`.
+   * - Lock held elsewhere: `mutate` runs on a fresh read without the lock (safe, the file
+   *   is only ever replaced by rename) with the deferred changes replayed first, so the
+   *   caller's decision is made against the pins on disk and drift detection goes on.
+   *   The change is kept (at most {@link MAX_UNSAVED}) and saved from a timer that retries
+   *   the lock with backoff (20 ms to 1 s), replaying every kept change on a fresh read
+   *   under the lock. `mutate` may therefore run several times: it must derive its
+   *   change from the file it is given.
+   *
+   * So a busy or planted lock delays saving, never the decision. What is lost when the
+   * lock never frees: first-use pins and pending records of this session (the next
+   * session pins afresh or records again); `note` says so.
+   * @param note receives messages about deferred and dropped saves (for the log)
+   * @returns the file the decision was made on (also what `server()` answers from)
+   * @throws GuardError `INPUT_INVALID` when the file cannot be read or parsed, or the lock
+   *   cannot be created at all (the caller fails closed); anything `mutate` throws
+   */
+  record(mutate: PinMutation, note?: (msg: string) => void): PinFile {
+    if (note !== undefined) this.#note = note;
+    if (this.#unsaved.length === 0) {
+      const release = tryLock(this.path);
+      if (release !== undefined) {
+        try {
+          return this.#write(this.load(), [mutate]);
+        } finally {
+          release();
+        }
+      }
+    }
+    const file = this.load();
+    for (const m of this.#unsaved) m(file);
+    const changed = mutate(file) !== false;
+    this.#last = file;
+    if (changed) {
+      if (this.#unsaved.length < MAX_UNSAVED) this.#unsaved.push(mutate);
+      else this.#note(`pin store ${this.path}: ${MAX_UNSAVED} changes already wait for the lock; this one is used for this list but not saved`);
+      this.#deferredSince ??= Date.now();
+      this.#schedule();
+    }
+    return file;
+  }
+
+  /**
+   * Try to save deferred changes until `waitMs` has passed, without blocking the event
+   * loop (the proxy calls this when its server has exited).
+   * @returns whether nothing is left unsaved
+   */
+  async flush(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (this.#unsaved.length > 0) {
+      this.#saveDeferred();
+      if (this.#unsaved.length === 0 || Date.now() >= deadline) break;
+      await new Promise((ok) => setTimeout(ok, RETRY_MIN_MS));
+    }
+    if (this.#unsaved.length === 0) return true;
+    this.#note(`pin store ${this.path}: ${this.#unsaved.length} changes not saved: ${lockBusyError(this.path).message}`);
+    return false;
+  }
+
+  #write(file: PinFile, mutations: readonly PinMutation[]): PinFile {
+    let changed = false;
+    for (const m of mutations) changed = m(file) !== false || changed;
+    if (changed) writeAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`);
+    return (this.#last = file);
+  }
+
+  #schedule(): void {
+    if (this.#retry !== undefined) return;
+    // unref: a held lock must not keep a finished proxy alive (run-proxy flushes on exit).
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#saveDeferred();
+      if (this.#unsaved.length > 0) this.#schedule();
+    }, this.#retryMs).unref();
+    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /** One attempt to save the deferred changes; never waits. */
+  #saveDeferred(): void {
+    if (this.#unsaved.length === 0) return;
+    try {
+      const release = tryLock(this.path);
+      if (release === undefined) {
+        if (!this.#reported && Date.now() - (this.#deferredSince ?? Date.now()) >= this.#lockWaitMs) {
+          this.#reported = true;
+          this.#note(`pin store ${this.path}: saving pins is deferred: ${lockBusyError(this.path).message}`);
+        }
+        return;
+      }
+      try {
+        this.#write(this.load(), this.#unsaved);
+      } finally {
+        release();
+      }
+    } catch (err) {
+      if (!this.#reported) this.#note(`pin store ${this.path}: saving pins is deferred: ${(err as Error).message}`);
+      this.#reported = true;
+      return;
+    }
+    if (this.#reported) this.#note(`pin store ${this.path}: ${this.#unsaved.length} deferred changes saved`);
+    this.#unsaved.length = 0;
+    this.#deferredSince = undefined;
+    this.#reported = false;
+    this.#retryMs = RETRY_MIN_MS;
   }
 
   /**

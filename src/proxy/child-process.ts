@@ -32,6 +32,12 @@ export interface ChildExit {
   readonly status: number;
   /** Milliseconds from spawn to exit. */
   readonly uptimeMs: number;
+  /**
+   * True when the server's stdout was still open {@link EXIT_OUTPUT_GRACE_MS} after
+   * it exited: a process outside its group (started with `setsid`, or spawned
+   * `detached`) holds the pipe. We stopped waiting for it and closed our ends.
+   */
+  readonly outputHeld: boolean;
 }
 
 /** A resolved command line. */
@@ -72,7 +78,11 @@ export function resolveCommand(command: string, args: readonly string[], env: Re
 /** A running child. */
 export interface SpawnedChild {
   readonly process: ChildProcess;
-  /** Resolves once the child has exited (its group killed) and its output has arrived, or 200 ms later. */
+  /**
+   * Resolves once the child has exited (its group killed) and its output has arrived,
+   * or {@link EXIT_OUTPUT_GRACE_MS} later; then our ends of its pipes are closed, so an
+   * escaped grandchild that still holds them cannot keep this process alive.
+   */
   readonly exited: Promise<ChildExit>;
   /** Start the staged shutdown (idempotent). */
   shutdown(): void;
@@ -129,16 +139,21 @@ export async function spawnChild(
     child.once('exit', (code, signal) => {
       alive = false;
       const signum = signal ? (osConstants.signals[signal] ?? 15) : 0;
-      const result: ChildExit = { code, signal, status: code ?? 128 + signum, uptimeMs: Date.now() - started };
+      const result = (outputHeld: boolean): ChildExit => ({ code, signal, status: code ?? 128 + signum, uptimeMs: Date.now() - started, outputHeld });
       // The server is gone: take down what is left of its process group. A grandchild
       // holding our pipe open would otherwise keep 'close' from firing, and pending
       // requests from being answered.
       killGroup('SIGKILL');
-      // Let output already written reach the relay, but do not wait long for it.
-      const grace = setTimeout(() => ok(result), EXIT_OUTPUT_GRACE_MS);
+      // Let output already written reach the relay, but do not wait long for it. A
+      // grandchild in another session (setsid) survives the group kill; while it holds
+      // the pipes their handles keep our event loop alive, so close our ends.
+      const grace = setTimeout(() => {
+        for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+        ok(result(true));
+      }, EXIT_OUTPUT_GRACE_MS);
       child.once('close', () => {
         clearTimeout(grace);
-        ok(result);
+        ok(result(false));
       });
     });
   });

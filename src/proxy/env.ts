@@ -16,12 +16,41 @@ export const SAFE_ENV_WINDOWS = [
   'USERNAME', 'USERPROFILE', 'COMSPEC', 'WINDIR',
 ] as const;
 
-/** Variables that let a value change what code the child runs: refused with `--env`. */
-const INJECTION_VECTORS = /^(?:LD_\w+|DYLD_\w+|NODE_OPTIONS|NODE_PATH|NODE_REPL_EXTERNAL_MODULE|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|BASH_ENV|ENV|PROMPT_COMMAND|SHELLOPTS|BASHOPTS|PS4|IFS|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|GIT_SSH|GIT_SSH_COMMAND|GIT_EXEC_PATH|GIT_CONFIG\w*|ELECTRON_RUN_AS_NODE|GCONV_PATH|MALLOC_\w+|DOTNET_STARTUP_HOOKS|CORECLR_\w+)$/i;
+/**
+ * Variables refused for `--env` and `env.passthrough`, each with the reason shown
+ * in the error. Names are matched case-insensitively (Windows names are, and
+ * npm reads `npm_config_*` in any case).
+ */
+const REFUSED: ReadonlyArray<readonly [RegExp, string]> = [
+  [
+    /^(?:LD_\w+|DYLD_\w+|NODE_OPTIONS|NODE_PATH|NODE_REPL_EXTERNAL_MODULE|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PYTHONWARNINGS|PYTHONBREAKPOINT|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|BASH_ENV|ENV|PROMPT_COMMAND|SHELLOPTS|BASHOPTS|BASH_FUNC_\S+|PS4|IFS|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|GIT_SSH|GIT_SSH_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_EXEC_PATH|GIT_CONFIG\w*|ELECTRON_RUN_AS_NODE|GCONV_PATH|MALLOC_\w+|DOTNET_STARTUP_HOOKS|CORECLR_\w+|OPENSSL_CONF|OPENSSL_ENGINES)$/i,
+    'it can inject code into the server process',
+  ],
+  // npm reads every npm_config_* as a config key: script-shell, node-options, onload-script, registry.
+  [/^npm_config_\w+$/i, 'npm reads it as configuration (script-shell, node-options, registry) and can run code with it'],
+  [/^\w*_PROXY$/i, "it redirects the server's network traffic through another host"],
+];
 
-/** True when `name` is refused for `--env` (LD_PRELOAD, DYLD_*, NODE_OPTIONS, …). */
+/** Why `name` is refused for `--env` and `env.passthrough`, or undefined when it is not. */
+export function refusalReason(name: string): string | undefined {
+  return REFUSED.find(([re]) => re.test(name))?.[1];
+}
+
+/**
+ * True when `name` is refused for `--env` and `env.passthrough`: variables that
+ * inject code (LD_PRELOAD, DYLD_*, NODE_OPTIONS, PYTHONSTARTUP, OPENSSL_CONF,
+ * GIT_ASKPASS, …), `npm_config_*`, and `*_PROXY`.
+ */
 export function isInjectionVector(name: string): boolean {
-  return INJECTION_VECTORS.test(name);
+  return refusalReason(name) !== undefined;
+}
+
+/**
+ * A bash exported function (`() { …`): the Shellshock channel (CVE-2014-6271).
+ * The SDK drops these values too (`packages/client/src/client/stdio.ts`).
+ */
+export function isFunctionExport(value: string): boolean {
+  return value.startsWith('()');
 }
 
 /** Parsed `--env NAME[=VALUE]`. */
@@ -31,19 +60,35 @@ export interface EnvSpec {
 }
 
 /**
- * Parse `--env` arguments.
- * @throws GuardError `ENV_REFUSED` for an injection vector, `USAGE` for a bad name
+ * Parse `--env` arguments. Messages name the variable, never its value.
+ * @throws GuardError `ENV_REFUSED` for a refused name ({@link refusalReason}) or a
+ *   function-export value; `USAGE` for a bad name
  */
 export function parseEnvSpecs(specs: readonly string[]): EnvSpec[] {
   return specs.map((s) => {
     const eq = s.indexOf('=');
     const name = eq === -1 ? s : s.slice(0, eq);
     if (!/^[A-Za-z_][A-Za-z0-9_()]*$/.test(name)) throw new GuardError('USAGE', `--env: invalid variable name "${name}"`);
-    if (isInjectionVector(name)) {
-      throw new GuardError('ENV_REFUSED', `--env ${name} refused: it can inject code into the server process`);
-    }
-    return eq === -1 ? { name } : { name, value: s.slice(eq + 1) };
+    const reason = refusalReason(name);
+    if (reason !== undefined) throw new GuardError('ENV_REFUSED', `--env ${name} refused: ${reason}`);
+    if (eq === -1) return { name };
+    const value = s.slice(eq + 1);
+    if (isFunctionExport(value)) throw new GuardError('ENV_REFUSED', `--env ${name} refused: its value is a shell function export ("() {")`);
+    return { name, value };
   });
+}
+
+/**
+ * Check `env.passthrough` names against the same list as `--env`.
+ * @returns one problem per refused name, as `[index, message]` (empty when all are fine)
+ */
+export function passthroughProblems(names: readonly string[]): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  names.forEach((name, i) => {
+    const reason = refusalReason(name);
+    if (reason !== undefined) out.push([i, `${name} refused: ${reason}`]);
+  });
+  return out;
 }
 
 /** The child's environment and the names that were withheld. */
@@ -53,12 +98,39 @@ export interface ChildEnv {
   readonly withheld: readonly string[];
 }
 
-/** Build the child's environment from the parent's. */
+/**
+ * Build the child's environment from the parent's.
+ *
+ * A variable the user named (`--env NAME`, `env.passthrough`) whose value in the
+ * parent is a function export is refused, not dropped: the user asked for it.
+ * Such values of the safe allowlist are dropped silently, as the SDK does.
+ * @throws GuardError `ENV_REFUSED` naming the variable (never its value): a
+ *   passthrough name on the refused list, a named variable holding a function
+ *   export, or a `--env PATH=VALUE` that differs from the proxy's own PATH (a
+ *   changed PATH decides which program every bare command name runs)
+ */
 export function buildChildEnv(
   parent: NodeJS.ProcessEnv,
   options: { specs: readonly EnvSpec[]; passthrough: readonly string[]; inheritAll: boolean; platform?: NodeJS.Platform },
 ): ChildEnv {
   const platform = options.platform ?? process.platform;
+  const same = (a: string, b: string): boolean => (platform === 'win32' ? a.toUpperCase() === b.toUpperCase() : a === b);
+  const lookup = (name: string): string | undefined => {
+    const key = Object.keys(parent).find((k) => same(k, name));
+    return key === undefined ? undefined : parent[key];
+  };
+  const refused = passthroughProblems(options.passthrough)[0];
+  if (refused !== undefined) throw new GuardError('ENV_REFUSED', `env.passthrough ${refused[1]}`);
+  const named = [...options.specs.map((s) => ({ name: s.name, value: s.value, via: '--env' })), ...options.passthrough.map((name) => ({ name, value: undefined, via: 'env.passthrough' }))];
+  for (const { name, value, via } of named) {
+    if (value !== undefined && same(name, 'PATH') && value !== lookup('PATH')) {
+      throw new GuardError('ENV_REFUSED', `${via} ${name} refused: a PATH other than the proxy's own decides which program each command name runs`);
+    }
+    const inherited = value ?? lookup(name);
+    if (inherited !== undefined && isFunctionExport(inherited)) {
+      throw new GuardError('ENV_REFUSED', `${via} ${name} refused: its value is a shell function export ("() {")`);
+    }
+  }
   const env: Record<string, string> = {};
   if (options.inheritAll) {
     for (const [k, v] of Object.entries(parent)) if (v !== undefined) env[k] = v;
@@ -68,8 +140,7 @@ export function buildChildEnv(
     for (const [k, v] of Object.entries(parent)) {
       if (v === undefined) continue;
       const key = platform === 'win32' ? [...allow].find((a) => a.toUpperCase() === k.toUpperCase()) : allow.has(k) ? k : undefined;
-      // Functions exported by bash ("() {") are a known injection channel (Shellshock); the SDK drops them too.
-      if (key !== undefined && !v.startsWith('()')) env[k] = v;
+      if (key !== undefined && !isFunctionExport(v)) env[k] = v;
     }
   }
   for (const spec of options.specs) if (spec.value !== undefined) env[spec.name] = spec.value;

@@ -19,10 +19,16 @@ export type FrameKind = 'request' | 'notification' | 'response' | 'invalid';
 /** A JSON-RPC id as it appears on the wire. */
 export type JsonRpcId = string | number | null;
 
-/** Classify a parsed JSON value. Arrays (batches) are `invalid`: MCP 2025-06-18 removed batching. */
+/**
+ * Classify a parsed JSON value. Arrays (batches) are `invalid`: MCP 2025-06-18
+ * removed batching. A frame without `"jsonrpc":"2.0"` is `invalid` (JSON-RPC 2.0
+ * § 4 and § 5: the member MUST be exactly "2.0"); the SDK's client drops such a
+ * frame, so it must never stand in for, or use up, a real answer.
+ */
 export function classify(value: unknown): FrameKind {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'invalid';
   const m = value as JsonRpcMessage;
+  if (m.jsonrpc !== '2.0') return 'invalid';
   const hasId = 'id' in m && (typeof m.id === 'string' || typeof m.id === 'number');
   if (typeof m.method === 'string') return hasId ? 'request' : 'id' in m ? 'invalid' : 'notification';
   const validId = typeof m.id === 'string' || typeof m.id === 'number' || m.id === null;
@@ -30,9 +36,20 @@ export function classify(value: unknown): FrameKind {
   return 'invalid';
 }
 
-/** Map key for an id that keeps `1` and `"1"` apart. */
+/**
+ * Map key for pairing a response with its request, the way clients match ids.
+ * The SDK's client looks its handlers up by `Number(response.id)`, so `1`,
+ * `"1"`, `"0x1"`, `"1e0"` and `" 1 "` all answer request 1 there: they get one
+ * key here too, or a server could answer `"1"` and have its `tools/list`
+ * scanned as an unpaired frame. Strings that are not numbers keep their text.
+ * @param id a JSON-RPC id (`null` never pairs: the SDK would read it as 0, so it gets its own key)
+ * @returns `n:<number>` or `s:<text>` (or `null`)
+ */
 export function idKey(id: JsonRpcId): string {
-  return typeof id === 'number' ? `n:${id}` : `s:${String(id)}`;
+  if (typeof id === 'number') return `n:${id}`;
+  if (id === null) return 'null';
+  const n = Number(id);
+  return Number.isNaN(n) ? `s:${id}` : `n:${n}`;
 }
 
 /**
@@ -63,12 +80,24 @@ const CATEGORY_WORDS: Record<Finding['category'], string> = {
   protocol: 'a protocol violation',
 };
 
+/** Why a protocol rule blocks, in words, for the block message. */
+const PROTOCOL_HINTS: Record<string, string> = {
+  'duplicate-key': 'a key appears twice in one object, so the receiver may read a copy that was never scanned',
+  'frame-too-deep': 'the frame is nested deeper than the proxy scans',
+  'unpaired-response': 'the response answers no request in flight (unknown id, answered twice, or sent before its request)',
+  'duplicate-id': 'a request with this id is already in flight',
+  'too-many-pending': 'too many requests are in flight',
+  'scan-limit-normalize': 'the frame needs more Unicode normalisation than limits.normalize_chars allows',
+  'call-before-list': 'the tool was called before any tools/list in this session, so its definition was never scanned; call tools/list first',
+};
+
 /** Plain-words summary, e.g. `mcp-guard: blocked tools/call request: a credential (github-classic-pat at params.arguments.token)`. */
 export function blockMessage(what: string, findings: readonly Finding[]): string {
   const cats = [...new Set(findings.map((f) => CATEGORY_WORDS[f.category]))].join(', ');
   const first = findings[0];
-  const detail = first ? ` (${first.rule} at ${first.path}${findings.length > 1 ? `, +${findings.length - 1} more` : ''})` : '';
-  return `mcp-guard: blocked ${what}: found ${cats}${detail}`;
+  const detail = first ? ` (${first.rule} at ${first.path === '' ? 'the frame' : first.path}${findings.length > 1 ? `, +${findings.length - 1} more` : ''})` : '';
+  const hint = first !== undefined ? PROTOCOL_HINTS[first.rule] : undefined;
+  return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}`;
 }
 
 /**
@@ -126,6 +155,26 @@ interface OpenContainer {
   expectKey: boolean;
 }
 
+/** Deepest nesting of objects and arrays a frame may have; deeper frames are blocked (`frame-too-deep`). */
+export const MAX_FRAME_DEPTH = 128;
+
+/** What {@link checkStructure} found wrong with a frame's JSON text. */
+export type StructureProblem =
+  | { readonly rule: 'duplicate-key'; readonly path: string }
+  | { readonly rule: 'frame-too-deep'; readonly path: string };
+
+/**
+ * One linear pass over a frame's JSON text: the first key that appears twice
+ * in one object (see {@link findDuplicateKey}), or nesting deeper than
+ * `maxDepth`. Re-serialising (`JSON.stringify`) and the scanners' walks recurse,
+ * so a frame nested thousands deep is refused here, before anything else runs.
+ * @param text one JSON text that already parsed
+ * @param maxDepth deepest nesting allowed (objects and arrays), default {@link MAX_FRAME_DEPTH}
+ */
+export function checkStructure(text: string, maxDepth = MAX_FRAME_DEPTH): StructureProblem | undefined {
+  return scanStructure(text, maxDepth);
+}
+
 /**
  * Find the first object key that appears twice in the same object of a JSON
  * text. `JSON.parse` keeps the last copy silently, but a server built on
@@ -141,6 +190,11 @@ interface OpenContainer {
  * @returns the JSON path of the second copy (`params.arguments.token`, `method`), or undefined
  */
 export function findDuplicateKey(text: string): string | undefined {
+  const p = scanStructure(text, Infinity);
+  return p?.rule === 'duplicate-key' ? p.path : undefined;
+}
+
+function scanStructure(text: string, maxDepth: number): StructureProblem | undefined {
   const stack: OpenContainer[] = [];
   const n = text.length;
   let i = 0;
@@ -154,14 +208,16 @@ export function findDuplicateKey(text: string): string | undefined {
         const key = raw.includes('\\') ? unescapeKey(raw) : raw;
         top.member = key;
         top.expectKey = false;
-        if (top.keys.has(key)) return pathOf(stack);
+        if (top.keys.has(key)) return { rule: 'duplicate-key', path: pathOf(stack) };
         top.keys.add(key);
       }
       i = end + 1;
       continue;
     }
-    if (c === 0x7b /* { */) stack.push({ keys: new Set(), member: '', expectKey: true });
-    else if (c === 0x5b /* [ */) stack.push({ keys: undefined, member: 0, expectKey: false });
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (stack.length >= maxDepth) return { rule: 'frame-too-deep', path: pathOf(stack.slice(0, 8)) };
+      stack.push(c === 0x7b ? { keys: new Set(), member: '', expectKey: true } : { keys: undefined, member: 0, expectKey: false });
+    }
     else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
     else if (c === 0x2c /* , */) {
       const top = stack[stack.length - 1];

@@ -6,12 +6,14 @@
  *
  * Streams are injected, so tests can drive a relay in-process.
  */
+import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { LineFramer, NEWLINE, type OversizedLine, type RawLine } from './framer.js';
 import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
 import { GuardSession } from './session.js';
 import { applyRedactions, parsePath } from './redact.js';
 import type { ScanChain, Verdict } from '../scan/chain.js';
+import { maskAll } from '../scan/mask.js';
 import type { AuditLog } from '../log/audit.js';
 import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
 
@@ -38,6 +40,14 @@ export interface RelayOptions {
 }
 
 const EMPTY = /^\s*$/;
+/** How long a call held for the proxy's own `tools/list` waits for the server, ms. */
+const PREFLIGHT_TIMEOUT_MS = 30_000;
+/** Pages of its own `tools/list` the proxy follows, at most. */
+const MAX_OWN_PAGES = 100;
+
+function isToolCall(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && (value as JsonRpcMessage).method === 'tools/call' && 'id' in value;
+}
 
 /** A running relay. */
 export class Relay {
@@ -45,6 +55,18 @@ export class Relay {
   readonly #session: GuardSession;
   #serverGone = false;
   readonly #waiting = new Set<Writable>();
+  /**
+   * Client lines held while the proxy lists the tools itself (see {@link Relay.#preflight});
+   * undefined when nothing is held.
+   */
+  #held: RawLine[] | undefined;
+  /** The proxy's own `tools/list` pages: reserved id prefix, pages sent, and whether it ran. */
+  readonly #ownPrefix = `mcp-guard:${randomUUID()}:`;
+  #ownPages = 0;
+  #preflightDone = false;
+  #preflightTimer: NodeJS.Timeout | undefined;
+  /** Resolves `start()` once the client's input ended and nothing is held. */
+  #clientEnded: (() => void) | undefined;
 
   constructor(options: RelayOptions) {
     this.#o = options;
@@ -70,7 +92,9 @@ export class Relay {
       clientIn.on('end', () => {
         const rest = up.end();
         if (rest > 0) this.#o.log.warn(`client input ended inside a frame; ${rest} bytes dropped`, { direction: 'client-to-server' });
-        done();
+        // Held lines are still the client's: finish them before the server is shut down.
+        if (this.#held === undefined) done();
+        else this.#clientEnded = done;
       });
       clientIn.on('error', () => done());
     });
@@ -84,6 +108,67 @@ export class Relay {
     this.#serverGone = true;
     for (const p of this.#session.drainPending()) {
       this.#toClient(errorLine(p.id, SERVER_EXITED, 'mcp-guard: server exited', undefined, p.rawId));
+    }
+    this.#release();
+  }
+
+  /**
+   * A `tools/call` came before any `tools/list`: its tool's definition was never
+   * scanned, so the proxy lists the tools itself (every page, under a reserved
+   * id the client never sees), scans the list like a client's, and only then
+   * decides on the call. Client lines that arrive meanwhile are held, in order.
+   * Runs once per session; if the list fails, the call is refused (`call-before-list`).
+   */
+  #preflight(line: RawLine): void {
+    this.#preflightDone = true;
+    this.#hold(line);
+    this.#o.log.info('tools/call before any tools/list: listing the tools first');
+    this.#ownList(undefined);
+  }
+
+  /** Hold client lines from `line` on until {@link Relay.#release} (at most {@link PREFLIGHT_TIMEOUT_MS}). */
+  #hold(line: RawLine): void {
+    this.#held = [line];
+    this.#o.clientIn.pause();
+    this.#preflightTimer = setTimeout(() => {
+      this.#o.log.warn('no tools/list answer in time; the held tools/call is decided without it');
+      this.#release();
+    }, PREFLIGHT_TIMEOUT_MS);
+    this.#preflightTimer.unref();
+  }
+
+  /** Send one page request of the proxy's own `tools/list`. */
+  #ownList(cursor: string | undefined): void {
+    const id = `${this.#ownPrefix}${++this.#ownPages}`;
+    this.#session.ownRequest(id, 'tools/list');
+    const text = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', params: cursor === undefined ? {} : { cursor } });
+    this.#o.observer?.('client', text);
+    this.#toServer(Buffer.from(`${text}\n`));
+  }
+
+  /** The answer to one of the proxy's own requests: next page, or release the held lines. */
+  #ownAnswer(msg: JsonRpcMessage, verdict: Verdict): void {
+    const result = msg.result;
+    const cursor = result !== null && typeof result === 'object' && !Array.isArray(result) ? result['nextCursor'] : undefined;
+    if (verdict.action !== 'block' && typeof cursor === 'string' && this.#ownPages < MAX_OWN_PAGES && !this.#serverGone) {
+      this.#ownList(cursor);
+      return;
+    }
+    this.#release();
+  }
+
+  /** Decide on the held client lines, in order, now that the list is known (or will never be). */
+  #release(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    clearTimeout(this.#preflightTimer);
+    this.#held = undefined;
+    for (const l of held) this.#fromClient(l);
+    if (this.#held === undefined) {
+      this.#o.clientIn.resume();
+      const ended = this.#clientEnded;
+      this.#clientEnded = undefined;
+      ended?.();
     }
   }
 
@@ -115,6 +200,10 @@ export class Relay {
   }
 
   #fromClient(line: RawLine): void {
+    if (this.#held !== undefined) {
+      this.#held.push(line);
+      return;
+    }
     if (EMPTY.test(line.text)) return;
     let value: unknown;
     try {
@@ -128,6 +217,12 @@ export class Relay {
       this.#toClient(errorLine(null, PARSE_ERROR, 'mcp-guard: parse error: the line is not valid JSON'));
       return;
     }
+    if (!this.#preflightDone && !this.#serverGone && isToolCall(value) && this.#o.chain.needsList) {
+      // The client's own tools/list in flight: decide on the call once its answer is in; else list first.
+      if (this.#session.awaiting('tools/list')) this.#hold(line);
+      else this.#preflight(line);
+      return;
+    }
     this.#o.observer?.('client', line.text);
     const d = this.#session.fromClient(value, line.text);
     if (d.kind === 'invalid') {
@@ -139,22 +234,34 @@ export class Relay {
       return;
     }
     const msg = value as JsonRpcMessage;
-    const event = { direction: 'client-to-server' as const, method: msg.method, id: msg.id, tool: d.tool, findings: d.verdict.findings, scanUs: d.scanUs };
-    if (d.verdict.action === 'block' || d.verdict.action === 'filter') {
-      if (d.kind === 'request') {
-        this.#o.log.decision({ ...event, action: 'block' });
-        const what = `${msg.method ?? 'request'} request${d.tool ? ` to tool "${d.tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
-      } else {
-        this.#o.log.decision({ ...event, action: 'drop' });
-      }
-      return;
-    }
+    const names = d.verdict.secretNames;
+    const tool = shown(d.tool, names);
+    const event = {
+      direction: 'client-to-server' as const,
+      method: shown(msg.method ?? d.context?.method, names),
+      id: typeof msg.id === 'string' ? shown(msg.id, names) : msg.id,
+      tool,
+      findings: d.verdict.findings,
+      scanUs: d.scanUs,
+    };
     const redacted = d.verdict.action === 'redact' ? redactedLine(value, d.verdict) : undefined;
-    if (d.verdict.action === 'redact' && redacted === undefined) {
-      this.#session.forget(msg.id ?? null);
-      this.#o.log.decision({ ...event, action: 'block', reason: 'redaction not possible' });
-      if (d.kind === 'request') this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? 'request'} request`, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
+    const blocked = d.verdict.action === 'block' || d.verdict.action === 'filter' || (d.verdict.action === 'redact' && redacted === undefined);
+    if (blocked) {
+      const reason = d.verdict.action === 'redact' ? { reason: 'redaction not possible' } : {};
+      if (d.kind === 'request') {
+        // Only a redact verdict recorded the request as pending; a blocked one (e.g. duplicate-id) never did, and its id may be another request's.
+        if (d.verdict.action === 'redact') this.#session.forget(msg.id ?? null);
+        this.#o.log.decision({ ...event, action: 'block', ...reason });
+        const what = `${event.method ?? 'request'} request${tool ? ` to tool "${tool}"` : ''}`;
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
+      } else if (d.kind === 'response' && d.context !== undefined) {
+        // The client's answer to a server request (sampling, elicitation) is withheld; the server gets an error so it does not wait forever.
+        this.#o.log.decision({ ...event, action: 'block', ...reason });
+        const what = `the client's response to ${d.context.method}`;
+        this.#toServer(errorLine(d.context.id, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
+      } else {
+        this.#o.log.decision({ ...event, action: 'drop', ...reason });
+      }
       return;
     }
     this.#o.log.decision({ ...event, action: d.verdict.action });
@@ -177,40 +284,53 @@ export class Relay {
       return;
     }
     this.#o.observer?.('server', line.text);
-    const d = this.#session.fromServer(value);
+    const d = this.#session.fromServer(value, line.text);
     if (d.kind === 'invalid') {
       this.#o.log.warn('server sent an invalid JSON-RPC message; not forwarded', { direction: 'server-to-client' });
       return;
     }
     const msg = value as JsonRpcMessage;
     const { verdict, context } = d;
+    if (context?.own === true) {
+      this.#o.log.decision({ direction: 'server-to-client', method: context.method, id: msg.id, action: verdict.action === 'block' ? 'block' : verdict.action, findings: verdict.findings, scanUs: d.scanUs, reason: 'answer to the proxy\'s own request (not forwarded)' });
+      this.#ownAnswer(msg, verdict);
+      return;
+    }
     const event = {
       direction: 'server-to-client' as const,
-      method: msg.method ?? context?.method,
-      id: msg.id,
-      tool: d.tool,
+      method: shown(msg.method ?? context?.method, verdict.secretNames),
+      id: typeof msg.id === 'string' ? shown(msg.id, verdict.secretNames) : msg.id,
+      tool: shown(d.tool, verdict.secretNames),
       findings: verdict.findings,
       scanUs: d.scanUs,
     };
-    const redacted = verdict.action === 'redact' ? redactedLine(value, verdict) : undefined;
-    const blocked = verdict.action === 'block' || (verdict.action === 'redact' && redacted === undefined);
-    this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action });
+    const rewritten =
+      verdict.action === 'redact'
+        ? redactedLine(value, verdict)
+        : verdict.action === 'filter'
+          ? filterResult(value, verdict.remove ?? verdict.removeTools.map((i) => `result.tools[${i}]`))
+          : undefined;
+    const blocked = verdict.action === 'block' || ((verdict.action === 'redact' || verdict.action === 'filter') && rewritten === undefined);
+    const reason = blocked && verdict.action !== 'block' ? { reason: `${verdict.action} not possible` } : {};
+    this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action, ...reason });
     if (blocked) {
-      if (d.kind === 'response') {
-        const what = `${context?.method ?? 'the'} response${d.tool ? ` from tool "${d.tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }, context?.rawId));
+      if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) {
+        queueMicrotask(() => this.#release());
+      }
+      if (d.kind === 'response' && context !== undefined) {
+        const what = `${context.method} response${event.tool ? ` from tool "${event.tool}"` : ''}`;
+        this.#toClient(errorLine(context.id, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }, context.rawId));
       } else if (d.kind === 'request') {
         // A blocked server → client request (sampling, elicitation) is answered on the client's behalf, so the server does not wait forever.
-        this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${msg.method ?? ''} request from the server`, verdict.findings), { findings: publicFindings(verdict.findings) }));
+        this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${event.method ?? ''} request from the server`, verdict.findings), { findings: publicFindings(verdict.findings) }, d.rawId));
       }
+      // An unpaired response answers nothing the client asked: dropped (logged above), never answered.
       return;
     }
-    if (verdict.action === 'filter') {
-      this.#toClient(filterResult(value, verdict.remove ?? verdict.removeTools.map((i) => `result.tools[${i}]`)));
-      return;
-    }
-    if (redacted) this.#toClient(redacted);
+    if (rewritten) this.#toClient(rewritten);
     else this.#toClient(line.bytes, NEWLINE);
+    // Held for the client's own listing: wait for every page it asked for (a tool may sit on a later one).
+    if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) this.#release();
   }
 
   #oversized(direction: Direction, info: OversizedLine): void {
@@ -225,17 +345,44 @@ export class Relay {
   }
 }
 
-/** Re-serialise a message with its redactions applied, or undefined when they cannot be applied. */
+/** `text` with every secret name masked (see `Verdict.secretNames`). */
+function shown(text: string | undefined, names: readonly string[] | undefined): string | undefined {
+  return text === undefined || names === undefined ? text : maskAll(text, names);
+}
+
+/** Re-serialise a message with its redactions applied, or undefined when they cannot be applied (the frame is then blocked). */
 function redactedLine(value: unknown, verdict: Verdict): Buffer | undefined {
-  if (!applyRedactions(value, verdict.redactions ?? [])) return undefined;
-  return Buffer.from(`${JSON.stringify(value)}\n`);
+  try {
+    if (!applyRedactions(value, verdict.redactions ?? [])) return undefined;
+    return serialize(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line of JSON text, or undefined when the value cannot be serialised (the caller fails closed). */
+function serialize(value: unknown): Buffer | undefined {
+  try {
+    return Buffer.from(`${JSON.stringify(value)}\n`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Re-serialise a response without the removed parts: array elements
  * (`result.tools[3]`) are taken out of their array, object members deleted.
+ * @returns the line, or undefined when it cannot be built (the caller fails closed)
  */
-function filterResult(value: unknown, remove: readonly string[]): Buffer {
+function filterResult(value: unknown, remove: readonly string[]): Buffer | undefined {
+  try {
+    return filtered(value, remove);
+  } catch {
+    return undefined;
+  }
+}
+
+function filtered(value: unknown, remove: readonly string[]): Buffer | undefined {
   const targets = remove
     .map((p) => parsePath(p))
     .sort((a, b) => Number(b[b.length - 1] ?? 0) - Number(a[a.length - 1] ?? 0));
@@ -246,5 +393,5 @@ function filterResult(value: unknown, remove: readonly string[]): Buffer {
     if (Array.isArray(parent) && typeof last === 'number') parent.splice(last, 1);
     else if (parent !== null && typeof parent === 'object' && last !== undefined) delete (parent as Record<string | number, unknown>)[last];
   }
-  return Buffer.from(`${JSON.stringify(value)}\n`);
+  return serialize(value);
 }

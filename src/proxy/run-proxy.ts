@@ -3,6 +3,7 @@
  * relay until the client's input ends or the server exits, and report the
  * server's exit status.
  */
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
@@ -11,13 +12,16 @@ import { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
 import { AuditLog } from '../log/audit.js';
 import { buildChildEnv, parseEnvSpecs } from './env.js';
-import { spawnChild } from './child-process.js';
+import { EXIT_OUTPUT_GRACE_MS, spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
 import { serverIdentity } from '../pins/identity.js';
+import { secureStateDir } from '../private-fs.js';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
+/** At exit, how long pins whose saving a busy lock deferred may still wait for it (ms). */
+export const EXIT_PIN_FLUSH_MS = 1000;
 
 /** Options of `mcp-guard proxy`. */
 export interface ProxyRunOptions {
@@ -51,6 +55,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const { config, warnings, source } = loadConfig({ path: o.configPath, env: o.env, cwd: o.cwd });
   const rules = loadBuiltinRules();
   const store = config.pins.enabled ? new PinStore(config.pins.store ?? defaultPinStorePath(o.env)) : undefined;
+  // The default store's directory is mcp-guard's own: narrow a loose one (a chosen pins.store's folder is the user's).
+  const stateNote = store !== undefined && config.pins.store === undefined ? secureStateDir(dirname(store.path)) : undefined;
   store?.load(); // an unreadable or corrupt store is a startup error
   const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
@@ -65,7 +71,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   try {
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string) => late.log?.info(msg) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, ...(pins ? { pins } : {}) });
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
     const secrets = (): string[] => chain.secretValues();
     try {
       log = new AuditLog({
@@ -87,7 +93,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     await child.exited;
     throw err;
   }
-  for (const w of warnings) log.warn(w);
+  for (const w of stateNote !== undefined ? [...warnings, stateNote] : warnings) log.warn(w);
   log.info('proxy started', {
     pid: child.process.pid,
     startup_ms: startupMs,
@@ -122,8 +128,15 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const exit = await child.exited;
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
+  await store?.flush(EXIT_PIN_FLUSH_MS);
 
   const fields = { code: exit.code, signal: exit.signal, uptime_ms: exit.uptimeMs };
+  if (exit.outputHeld) {
+    log.warn(
+      `server exited, but a process outside its process group (started with setsid or detached) still holds its output; stopped waiting after ${EXIT_OUTPUT_GRACE_MS} ms and closed the pipes`,
+      fields,
+    );
+  }
   if (exit.status !== 0 && exit.uptimeMs < EARLY_EXIT_MS && childEnv.withheld.length > 0 && !o.inheritEnv) {
     log.warn(
       `server exited with status ${exit.status} shortly after start. If it needs environment variables, pass them with --env NAME or env.passthrough. Withheld: ${childEnv.withheld.join(', ')}`,

@@ -4,7 +4,8 @@
  * traffic, secrets included) and replayed by `mcp-guard scan` through the same
  * stateful chain as the live proxy.
  */
-import { closeSync, chmodSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { createPrivateFile } from '../private-fs.js';
 import { GuardError } from '../errors.js';
 import { publicFindings } from './jsonrpc.js';
 import { GuardSession } from './session.js';
@@ -63,17 +64,20 @@ export class Replayer {
   }
 }
 
-/** Appends transcript records to a file created with mode 0600. */
+/** Appends transcript records to a new file created with mode 0600 (see {@link createPrivateFile}). */
 export class Recorder {
   readonly #fd: number;
 
-  /** @throws GuardError `USAGE` when the file cannot be opened */
+  /**
+   * Create the file: it must not exist yet, and a symbolic link in its place is
+   * refused (never followed, so no other file is truncated or filled with traffic).
+   * @throws GuardError `USAGE` when the file exists, is a link, or cannot be created
+   */
   constructor(path: string) {
     try {
-      this.#fd = openSync(path, 'w', 0o600);
-      chmodSync(path, 0o600);
+      this.#fd = createPrivateFile(path);
     } catch (err) {
-      throw new GuardError('USAGE', `--record: cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new GuardError('USAGE', `--record: ${(err as Error).message}`);
     }
   }
 

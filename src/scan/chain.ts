@@ -14,6 +14,8 @@ import { DriftScanner } from './drift.js';
 import { ToolPolicy } from './tool-policy.js';
 import { PIN_RULES, PinScanner } from './pin-scanner.js';
 import type { PinStore } from '../pins/store.js';
+import { maskSecret } from './mask.js';
+import { ScanLimitError, beginFrame, endFrame } from './budget.js';
 import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
 
@@ -36,6 +38,13 @@ export interface Verdict {
   readonly remove?: readonly string[];
   /** For `redact`: findings whose `span` is to be replaced. */
   readonly redactions?: readonly Finding[];
+  /**
+   * Names in the frame that are secrets themselves (a credential used as the
+   * tool name, the method, the id or an argument key). Finding paths already
+   * have them masked; whoever echoes the tool name, method or id must mask them
+   * too (`maskAll`). Absent when there are none.
+   */
+  readonly secretNames?: readonly string[];
 }
 
 /** Rules and options a chain is built from. */
@@ -45,6 +54,13 @@ export interface ChainOptions {
   readonly rules?: readonly CompiledRule[];
   /** Environment for the env-secret check; defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Session binding is strict: a `tools/call` before any `tools/list` result was
+   * seen is a finding (`call-before-list`), since the tool's definition was never
+   * scanned in this session. On for the proxy and replays; off for evaluating single frames.
+   * @default false
+   */
+  readonly requireList?: boolean;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -80,18 +96,21 @@ export class ScanChain {
   readonly #config: GuardConfig;
   readonly #scanners: Scanner[] = [];
   readonly #policy: ToolPolicy | undefined;
+  readonly #dlp: DlpScanner | undefined;
   readonly #envSecrets: EnvSecrets | undefined;
   readonly #pinStore: ChainOptions['pins'];
   /** Session binding: tools shown to the client, and tools hidden from it. */
   readonly #shown = new Set<string>();
   readonly #hidden = new Set<string>();
   #listed = false;
+  readonly #requireList: boolean;
   /** Count of compiled rules (built-in and user), for logs and `assess`. */
   readonly ruleCount: number;
 
   constructor(options: ChainOptions) {
     const { config } = options;
     this.#config = config;
+    this.#requireList = (options.requireList ?? false) && config.poisoning.requireList;
     const builtin = options.rules ?? loadBuiltinRules();
     const dlp = [
       ...(config.dlp.includeDefaults ? builtin.filter((r) => r.category === 'dlp') : []),
@@ -105,7 +124,8 @@ export class ScanChain {
     this.ruleCount = dlp.length + injection.length + poisoning.length;
     if (config.dlp.scanEnv) this.#envSecrets = new EnvSecrets(options.env ?? process.env);
     if (config.dlp.enabled && dlp.length > 0) {
-      this.#scanners.push(new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {}));
+      this.#dlp = new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {});
+      this.#scanners.push(this.#dlp);
     }
     if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
     // Responses: injection and credentials in one pass. Only high and critical DLP rules count there:
@@ -129,33 +149,86 @@ export class ScanChain {
     for (const s of this.#scanners) s.warmUp?.();
   }
 
+  /** True while a `tools/call` would be refused as `call-before-list` (strict binding, no list seen yet). */
+  get needsList(): boolean {
+    return this.#requireList && !this.#listed;
+  }
+
   /** Secret values harvested from the environment, for masking free-form log text. */
   secretValues(): string[] {
     return this.#envSecrets?.values() ?? [];
   }
 
-  /** Run every scanner on one frame and decide. Scanner exceptions propagate (the relay fails closed). */
+  /**
+   * Run every scanner on one frame and decide, within the frame's work budget
+   * (budget.ts): a frame that reaches a scan limit gets a `scan-limit-*` finding
+   * and is blocked, or warned about when `limits.on_scan_limit` is `warn`, so a
+   * hostile frame never buys itself a weaker scan. Other scanner exceptions
+   * propagate (the relay fails closed).
+   */
   evaluate(input: ScanInput): Verdict {
+    beginFrame(this.#config.normalizeChars);
+    try {
+      return this.#evaluate(input);
+    } catch (err) {
+      if (!(err instanceof ScanLimitError)) throw err;
+      const finding: Finding = { rule: err.rule, category: 'protocol', severity: 'high', path: '' };
+      return { action: this.#config.onScanLimit === 'warn' || !this.#config.enforce ? 'warn' : 'block', findings: [finding], removeTools: [] };
+    } finally {
+      endFrame();
+    }
+  }
+
+  #evaluate(input: ScanInput): Verdict {
     const raw: Finding[] = [];
     for (const s of this.#scanners) raw.push(...s.scan(input));
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
     if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));
-    const findings = sortFindings(dedupe(this.#suppress(raw, tool)));
-    const verdict = this.#decide(input, findings);
-    if (input.context?.method === 'tools/list') this.#recordList(input, verdict);
+    const names = raw.length > 0 ? this.#secretNames(input, raw, tool) : [];
+    const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
+    const decided = this.#decide(input, findings);
+    const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
+    if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict);
     return verdict;
+  }
+
+  /**
+   * Names that are credentials themselves: the tool name, the method, a string
+   * id, or the last key of a DLP finding's path, when the DLP rules match the
+   * name on its own. Runs only for frames that already have findings.
+   */
+  #secretNames(input: ScanInput, findings: readonly Finding[], tool: string | undefined): string[] {
+    if (this.#dlp === undefined || !findings.some((f) => f.category === 'dlp')) return [];
+    const candidates = new Set<string>();
+    if (tool !== undefined) candidates.add(tool);
+    if (typeof input.message.method === 'string') candidates.add(input.message.method);
+    if (typeof input.message.id === 'string') candidates.add(input.message.id);
+    for (const f of findings) {
+      const last = f.category === 'dlp' ? lastKey(f.path) : undefined;
+      if (last !== undefined) candidates.add(last);
+    }
+    const names: string[] = [];
+    for (const c of candidates) {
+      if (c.length < 8) continue;
+      const hits: Finding[] = [];
+      this.#dlp.scanText(c, '', hits);
+      if (hits.length > 0) names.push(c);
+    }
+    return names;
   }
 
   /**
    * Session binding: a `tools/call` for a tool the client was never shown
    * (hidden as poisoned, drifted or new; or absent from the lists seen) is a finding.
-   * Before any `tools/list`, only tools pending in the pin store are refused.
+   * Before any `tools/list`, a call is refused when `requireList` is set (its
+   * definition was never scanned), else only tools pending in the pin store are.
    */
   #binding(tool: string): Finding[] {
     const at = { category: 'drift' as const, severity: 'high' as const, path: 'params.name' };
     if (this.#hidden.has(tool)) return [{ rule: 'hidden-tool', ...at }];
     if (this.#listed && !this.#shown.has(tool)) return [{ rule: 'unlisted-tool', ...at }];
+    if (!this.#listed && this.#requireList) return [{ rule: 'call-before-list', ...at, category: 'protocol' }];
     if (!this.#listed && this.#pinStore) {
       const pins = this.#pinStore.store.server(this.#pinStore.server);
       if (pins && Object.hasOwn(pins.pending, tool)) return [{ rule: 'hidden-tool', ...at }];
@@ -231,6 +304,29 @@ export class ScanChain {
     }
     return { action: 'block', findings, removeTools: [] };
   }
+}
+
+/** The last object key of a JSON path (`a.b` → `b`, `a["x y"]` → `x y`), or undefined for an index. */
+function lastKey(path: string): string | undefined {
+  const quoted = /\[("(?:[^"\\]|\\.)*")\]$/.exec(path);
+  if (quoted?.[1] !== undefined) {
+    try {
+      return JSON.parse(quoted[1]) as string;
+    } catch {
+      return undefined;
+    }
+  }
+  return /(?:^|\.)([A-Za-z_$][\w$-]*)$/.exec(path)?.[1];
+}
+
+/** A finding with every secret name in its path replaced by its mask. */
+function maskPath(f: Finding, names: readonly string[]): Finding {
+  let path = f.path;
+  for (const n of names) {
+    const mask = maskSecret(n);
+    path = path.split(JSON.stringify(n)).join(JSON.stringify(mask)).split(n).join(mask);
+  }
+  return path === f.path ? f : { ...f, path };
 }
 
 function toolOf(input: ScanInput): string | undefined {

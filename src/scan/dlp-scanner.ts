@@ -1,13 +1,13 @@
 /**
- * Argument DLP, client → server: every string leaf and every key of a request's
- * or notification's `params` (for `tools/call`, that includes `params.arguments`),
- * in raw form and in every decoded view (base64, hex, URL-encoding, …), plus
- * secrets split across fields. (Server → client credentials are found by the
+ * Argument DLP, client → server: every string leaf and every object key of the
+ * whole frame (`id`, `method`, `params`, a response's `result`, and any other
+ * top-level field), in raw form and in every decoded view (base64, hex,
+ * URL-encoding, …), plus secrets split across fields. (Server → client credentials are found by the
  * response scanner, in the same pass as prompt injection.)
  */
-import { collectStrings, type StringLeaf } from './json-walk.js';
-import type { RuleMatcher } from './matcher.js';
-import { decodeAll } from './decoders.js';
+import { walkStrings, type StringLeaf } from './json-walk.js';
+import type { MatchResult, RuleMatcher } from './matcher.js';
+import { decodeViews } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
@@ -16,6 +16,40 @@ import type { Finding, ScanInput, Scanner } from './types.js';
 export const MAX_JOIN_FIELDS = 12;
 /** Longest value (UTF-16 units) considered for joining; longer ones are scanned alone. */
 export const MAX_JOIN_LENGTH = 512;
+/**
+ * Strings (values and keys) scanned per frame at most; past it the frame is
+ * blocked with {@link SCAN_LIMIT_RULES}.leaves. A 16 MiB frame can hold
+ * millions of tiny strings; no real request needs this many.
+ */
+export const MAX_LEAVES = 100_000;
+
+/**
+ * Rule ids of the fail-closed findings (category `protocol`, so the frame is
+ * blocked whatever the DLP action): a scan stopped at a cap cannot vouch for
+ * the rest of the frame.
+ * - `hits`: a rule reached `MAX_HITS_PER_RULE` located matches, or
+ *   `MAX_REJECTED_PER_RULE` rejected ones (decoys), in one string (matcher.ts).
+ * - `decode`: decoding one string ran out of its output budget, or a compressed
+ *   stream inflated past its cap, with encoded text not yet looked at (decoders.ts).
+ * - `leaves`: the frame holds more than {@link MAX_LEAVES} strings.
+ */
+export const SCAN_LIMIT_RULES = {
+  hits: 'scan-limit-hits',
+  decode: 'scan-limit-decode',
+  leaves: 'scan-limit-leaves',
+} as const;
+
+/**
+ * Where a located match can be redacted: a string value inside `params` or
+ * `result`. Keys, `id`, `method` and other envelope fields are never rewritten
+ * (that would mangle routing or the shape), so a match there blocks.
+ */
+const REDACTABLE = /^(?:params|result)[.[]/;
+
+/** A fail-closed finding at `path`. */
+function limitFinding(rule: string, path: string): Finding {
+  return { rule, category: 'protocol', severity: 'high', path };
+}
 
 /** Options for {@link DlpScanner}. */
 export interface DlpScannerOptions {
@@ -39,18 +73,22 @@ export class DlpScanner implements Scanner {
   }
 
   scan(input: ScanInput): Finding[] {
-    const { message } = input;
     if (input.direction !== 'client-to-server') return [];
-    if (message.method === undefined || message.params === undefined) return [];
-    return this.scanValue(message.params, 'params');
+    return this.scanValue(input.message, '');
   }
 
-  /** Scan any JSON value; findings carry paths below `basePath`. */
+  /**
+   * Scan any JSON value; findings carry paths below `basePath`. Past
+   * {@link MAX_LEAVES} strings a `scan-limit-leaves` finding fails closed.
+   */
   scanValue(value: unknown, basePath: string): Finding[] {
     const findings: Finding[] = [];
-    const leaves = collectStrings(value, basePath);
+    const { leaves, complete } = walkStrings(value, basePath, MAX_LEAVES);
+    if (!complete) findings.push(limitFinding(SCAN_LIMIT_RULES.leaves, basePath));
     for (const leaf of leaves) {
-      this.scanText(leaf.value, leaf.path, findings);
+      // A key's own path would spell the secret out: name the object holding it.
+      if (leaf.isKey) this.scanText(leaf.value, leaf.holder ?? basePath, findings, false);
+      else this.scanText(leaf.value, leaf.path, findings, REDACTABLE.test(leaf.path));
     }
     this.#scanJoined(leaves, findings);
     return findings;
@@ -65,12 +103,13 @@ export class DlpScanner implements Scanner {
   #scanJoined(leaves: readonly StringLeaf[], findings: Finding[]): void {
     // For tools/call only the arguments are joined: the tool name is not part of a value.
     const args = leaves.filter((l) => l.path.startsWith('params.arguments'));
-    const pool = args.length > 0 ? args : leaves.filter((l) => l.path !== 'params.name');
+    const body = leaves.filter((l) => REDACTABLE.test(l.path) && l.path !== 'params.name');
+    const pool = args.length > 0 ? args : body;
     const values = pool.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
     if (values.length < 2) return;
     const found = new Set(findings.map((f) => f.rule));
     const tryText = (text: string, path: string): void => {
-      for (const h of this.#matcher.match(text)) {
+      for (const h of this.#hits(this.#matcher.find(text), path, findings)) {
         if (found.has(h.rule.id)) continue;
         found.add(h.rule.id);
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: 'join', masked: h.masked });
@@ -85,28 +124,40 @@ export class DlpScanner implements Scanner {
     }
   }
 
+  /** The hits of `result`; a capped rule adds a {@link SCAN_LIMIT_RULES}.hits finding at `path`. */
+  #hits(result: MatchResult, path: string, findings: Finding[]): MatchResult['hits'] {
+    if (result.limited.length > 0) findings.push(limitFinding(SCAN_LIMIT_RULES.hits, path));
+    return result.hits;
+  }
+
   /**
    * Scan one string (raw, then decoded views) and append findings. Raw hits
-   * carry their span for redaction.
+   * carry their span for redaction when `redactable` (default true).
    */
-  scanText(text: string, path: string, findings: Finding[]): void {
+  scanText(text: string, path: string, findings: Finding[], redactable = true): void {
     if (text.length < 8) return;
     const tv = new TextVariants(text);
-    const hits = this.#matcher.match(tv, { firstPerRule: false });
-    for (const h of hits) {
+    // Rules found in one view are not run again on the next: the field is already
+    // caught, and a large decoded copy of a text costs as much to scan as the text.
+    const found = new Set<string>();
+    for (const h of this.#hits(this.#matcher.find(tv, { firstPerRule: false }), path, findings)) {
+      found.add(h.rule.id);
       findings.push({
         rule: h.rule.id,
         category: 'dlp',
         severity: h.rule.severity,
         path,
         masked: h.masked,
-        ...(h.transform ? { transform: h.transform } : { span: { start: h.start, end: h.end } }),
+        ...(h.transform ? { transform: h.transform } : redactable ? { span: { start: h.start, end: h.end } } : {}),
       });
     }
     this.#envSecrets?.scan(text, path, undefined, findings);
     if (!tv.mayDecode()) return;
-    for (const d of decodeAll(text)) {
-      for (const h of this.#matcher.match(d.text)) {
+    const decoded = decodeViews(text);
+    if (decoded.exhausted) findings.push(limitFinding(SCAN_LIMIT_RULES.decode, path));
+    for (const d of decoded.views) {
+      for (const h of this.#hits(this.#matcher.find(d.text, { skip: found }), path, findings)) {
+        found.add(h.rule.id);
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
       }
       this.#envSecrets?.scan(d.text, path, d.transform, findings);

@@ -12,14 +12,39 @@ import type { Finding, ScanInput, Scanner } from './types.js';
 
 /**
  * Canonical JSON: object keys sorted by UTF-16 code units, no whitespace,
- * arrays in order. Independent of the key order the server used.
+ * arrays in order, members whose value is `undefined` left out. Independent of
+ * the key order the server used. Iterative, so hostile nesting cannot overflow
+ * the stack (the framer bounds the input's size).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  const obj = value as Record<string, unknown>;
-  return `{${keys.filter((k) => obj[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  const out: string[] = [];
+  // Work items: a literal to emit, or a value to serialise; popped last-in first-out.
+  const todo: Array<string | { readonly v: unknown }> = [{ v: value }];
+  for (let t = todo.pop(); t !== undefined; t = todo.pop()) {
+    if (typeof t === 'string') {
+      out.push(t);
+      continue;
+    }
+    const v = t.v;
+    if (v === null || typeof v !== 'object') {
+      out.push(JSON.stringify(v) ?? 'null');
+      continue;
+    }
+    const parts: Array<string | { readonly v: unknown }> = [];
+    if (Array.isArray(v)) {
+      parts.push('[');
+      for (let i = 0; i < v.length; i++) parts.push(...(i > 0 ? [','] : []), { v: v[i] as unknown });
+      parts.push(']');
+    } else {
+      const obj = v as Record<string, unknown>;
+      const keys = Object.keys(obj).sort().filter((k) => obj[k] !== undefined);
+      parts.push('{');
+      keys.forEach((k, i) => parts.push(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`, { v: obj[k] }));
+      parts.push('}');
+    }
+    for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i] as string | { readonly v: unknown });
+  }
+  return out.join('');
 }
 
 /** SHA-256 (hex) of the canonical JSON of a tool definition. */

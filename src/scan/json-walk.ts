@@ -11,6 +11,11 @@ export interface StringLeaf {
   readonly value: string;
   /** True when `value` is an object key rather than a string value. */
   readonly isKey: boolean;
+  /**
+   * For keys, from {@link walkStrings}: the path of the object holding the key.
+   * A finding about a key names this path, as `path` would repeat the secret.
+   */
+  readonly holder?: string;
 }
 
 /** Limits applied while walking untrusted JSON. */
@@ -52,4 +57,45 @@ export function collectStrings(value: unknown, basePath: string, out: StringLeaf
     }
   }
   return out;
+}
+
+/** Strings of a JSON value, and whether the walk reached every one. */
+export interface WalkResult {
+  readonly leaves: StringLeaf[];
+  /** False when `maxLeaves` stopped the walk with strings left unvisited. */
+  readonly complete: boolean;
+}
+
+/**
+ * Like {@link collectStrings}, with a caller's leaf cap (strings and keys
+ * counted together) and a flag saying whether it was reached, so a scanner can
+ * fail closed instead of leaving the rest of the value unscanned.
+ */
+export function walkStrings(value: unknown, basePath: string, maxLeaves: number): WalkResult {
+  const leaves: StringLeaf[] = [];
+  let complete = true;
+  const push = (leaf: StringLeaf): boolean => {
+    if (leaves.length >= maxLeaves) {
+      complete = false;
+      return false;
+    }
+    leaves.push(leaf);
+    return true;
+  };
+  const walk = (v: unknown, path: string, depth: number): boolean => {
+    if (typeof v === 'string') return push({ path, value: v, isKey: false });
+    if (v === null || typeof v !== 'object') return true;
+    if (depth >= WALK_LIMITS.maxDepth) return push({ path, value: JSON.stringify(v), isKey: false });
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!walk(v[i], joinPath(path, i), depth + 1)) return false;
+      return true;
+    }
+    for (const [k, child] of Object.entries(v as Record<string, Json>)) {
+      const p = joinPath(path, k);
+      if (!push({ path: p, value: k, isKey: true, holder: path }) || !walk(child, p, depth + 1)) return false;
+    }
+    return true;
+  };
+  walk(value, basePath, 0);
+  return { leaves, complete };
 }

@@ -29,10 +29,29 @@ export interface RuleHit {
 export interface MatchOptions {
   /** Stop after the first accepted hit per rule (default true). */
   readonly firstPerRule?: boolean;
+  /** Rule ids not to run (already found in another view of the same text). */
+  readonly skip?: ReadonlySet<string>;
 }
 
-/** Hits per rule at most, to bound work on hostile input. */
-const MAX_HITS_PER_RULE = 16;
+/**
+ * Located hits kept per rule and text. More would only grow the findings (and a
+ * block message) without changing the verdict; reaching it marks the rule
+ * `limited`, so redaction cannot leave the next occurrence in place.
+ */
+export const MAX_HITS_PER_RULE = 64;
+/**
+ * Regex matches a rule may reject (validator, placeholder) per text. Matches are
+ * disjoint, so work is linear anyway; this bounds validator calls on hostile
+ * input. Reaching it marks the rule `limited`: decoys cannot hide what follows.
+ */
+export const MAX_REJECTED_PER_RULE = 4096;
+
+/** Hits of {@link RuleMatcher.find}, and the rules whose scan stopped at a cap before the end of a text. */
+export interface MatchResult {
+  readonly hits: RuleHit[];
+  /** Rules that stopped at {@link MAX_HITS_PER_RULE} or {@link MAX_REJECTED_PER_RULE}: more may follow unseen. */
+  readonly limited: CompiledRule[];
+}
 
 /**
  * Rules that scan the same text. Built lazily per combination of variants.
@@ -125,10 +144,19 @@ export class RuleMatcher {
    * @returns hits in variant order, then rule order
    */
   match(text: string | TextVariants, options: MatchOptions = {}): RuleHit[] {
+    return this.find(text, options).hits;
+  }
+
+  /**
+   * As {@link match}, and also name the rules whose scan hit a cap, so callers
+   * fail closed (a capped rule may have more matches past the point it stopped).
+   */
+  find(text: string | TextVariants, options: MatchOptions = {}): MatchResult {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     const firstPerRule = options.firstPerRule ?? true;
     const hits: RuleHit[] = [];
-    const seen = new Set<string>();
+    const limited: CompiledRule[] = [];
+    const seen = new Set<string>(options.skip);
     for (const [variant, subject, mask] of this.#texts(tv)) {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
@@ -138,7 +166,8 @@ export class RuleMatcher {
       const transform = tv.transform(variant);
       for (const rule of candidates) {
         if (seen.has(rule.id)) continue;
-        const found = this.#spans(rule, subject, firstPerRule);
+        const { found, capped } = this.#spans(rule, subject, firstPerRule);
+        if (capped && !limited.includes(rule)) limited.push(rule);
         if (found.length === 0) continue;
         seen.add(rule.id);
         for (const [start, end, matched] of found) {
@@ -146,7 +175,7 @@ export class RuleMatcher {
         }
       }
     }
-    return hits;
+    return { hits, limited };
   }
 
   /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
@@ -159,28 +188,38 @@ export class RuleMatcher {
     return this.rules.filter((r) => picked.has(r));
   }
 
-  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): Array<[number, number, string]> {
+  /** Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left. */
+  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): { found: Array<[number, number, string]>; capped: boolean } {
     const out: Array<[number, number, string]> = [];
     const re = rule.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
-    let guard = 0;
-    while ((m = re.exec(subject)) !== null && guard++ < MAX_HITS_PER_RULE * 4) {
+    let rejected = 0;
+    let capped = false;
+    while ((m = re.exec(subject)) !== null) {
       if (m[0].length === 0) re.lastIndex++;
+      if (out.length >= MAX_HITS_PER_RULE || rejected >= MAX_REJECTED_PER_RULE) {
+        // A further match exists past a cap: say so rather than let it pass unseen.
+        capped = true;
+        break;
+      }
       const secret = m.groups?.['secret'];
       const text = secret ?? m[0];
       const start = secret !== undefined ? m.index + m[0].indexOf(secret) : m.index;
       if (rule.category === 'dlp') {
         const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? m[0] : text;
-        if (rule.validator !== undefined && !runValidator(rule.validator, judged)) continue;
-        if (isPlaceholder(text)) continue;
+        if ((rule.validator !== undefined && !runValidator(rule.validator, judged)) || isPlaceholder(text)) {
+          rejected++;
+          continue;
+        }
       } else if (rule.validator !== undefined && !runValidator(rule.validator, text)) {
+        rejected++;
         continue;
       }
       out.push([start, start + text.length, text]);
-      if (firstOnly || out.length >= MAX_HITS_PER_RULE) break;
+      if (firstOnly) break;
     }
     re.lastIndex = 0;
-    return out;
+    return { found: out, capped };
   }
 }

@@ -12,9 +12,10 @@
  */
 import { joinPath } from './json-walk.js';
 import {
-  INSTRUCTIONS_KEY, PROMPT_PREFIX, TEMPLATE_PREFIX, emptyServerPins, pinHash, promptPinDefinition,
-  templatePinDefinition, toolPinDefinition, type PendingReason, type PinFile, type PinStore, type ServerPins,
+  INSTRUCTIONS_KEY, PROMPT_PREFIX, TEMPLATE_PREFIX, ServerBudget, emptyServerPins, pinHash, promptPinDefinition,
+  templatePinDefinition, toolPinDefinition, type PendingReason, type PinFile, type PinStore, type ServerPins, type StoreCap,
 } from '../pins/store.js';
+import { TOOL_TOO_DEEP, toolTooDeep } from './tool-text.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 
 /** One definition seen in a list, with where it sits. */
@@ -36,7 +37,14 @@ export const PIN_RULES = {
   prompt: 'prompt-description-changed',
   template: 'template-description-changed',
   reservedName: 'reserved-tool-name',
+  /** The server has `STORE_CAPS.pendingPerServer` pending changes: this one is not recorded, and stays hidden. */
+  pendingCap: 'pin-pending-cap',
+  /** The definition, or the server's entry with it, is over a size cap of the store: not stored, and hidden. */
+  sizeCap: 'pin-size-cap',
 } as const;
+
+/** Most removed tool names one log line names. */
+const MAX_GONE_NAMED = 20;
 
 /** Scans `initialize`, `tools/list`, `prompts/list` and `resources/templates/list` results against the pins. */
 export class PinScanner implements Scanner {
@@ -82,13 +90,22 @@ export class PinScanner implements Scanner {
     }
   }
 
+  // The store may run a mutation again (a save deferred by a busy lock): each run starts its findings afresh.
   #instructions(value: unknown): Finding[] {
     if (typeof value !== 'string') return [];
     const hash = pinHash(value);
-    const findings: Finding[] = [];
-    this.#store.update((file) => {
+    const path = 'result.instructions';
+    let findings: Finding[] = [];
+    this.#store.record((file) => {
+      const out: Finding[] = (findings = []);
       const pins = serverPins(file, this.#server);
+      const budget = new ServerBudget(pins);
       if (pins.instructions === undefined) {
+        const cap = budget.admit('instructions', INSTRUCTIONS_KEY, value);
+        if (cap !== undefined) {
+          out.push(capFinding(cap, path));
+          return false;
+        }
         pins.instructions = { hash, definition: value, pinnedAt: now() };
         return true;
       }
@@ -97,17 +114,23 @@ export class PinScanner implements Scanner {
         delete pins.pending[INSTRUCTIONS_KEY];
         return true;
       }
-      findings.push({ rule: PIN_RULES.instructions, category: 'drift', severity: 'high', path: 'result.instructions' });
-      return recordPending(pins, INSTRUCTIONS_KEY, hash, value, 'instructions-changed');
-    });
+      out.push({ rule: PIN_RULES.instructions, category: 'drift', severity: 'high', path });
+      return recordPending(pins, budget, out, { key: INSTRUCTIONS_KEY, name: INSTRUCTIONS_KEY, path, definition: value, hash }, 'instructions-changed');
+    }, this.#log);
     return findings;
   }
 
   #list(kind: Kind, items: unknown, base: string, define: (x: unknown) => unknown, complete: boolean): Finding[] {
     if (!Array.isArray(items)) return [];
     const seen: Seen[] = [];
+    const tooDeep: Finding[] = [];
     items.forEach((item: unknown, i) => {
       if (item === null || typeof item !== 'object') return;
+      // Too deep to read (or store) whole: never pinned, never shown (see tool-text.ts).
+      if (kind === 'tools' && toolTooDeep(item)) {
+        tooDeep.push({ rule: TOOL_TOO_DEEP, category: 'drift', severity: 'high', path: joinPath(base, i) });
+        return;
+      }
       const o = item as Record<string, unknown>;
       const name = kind === 'templates' ? o['uriTemplate'] : o['name'];
       if (typeof name !== 'string') return;
@@ -115,16 +138,18 @@ export class PinScanner implements Scanner {
       const prefix = kind === 'prompts' ? PROMPT_PREFIX : kind === 'templates' ? TEMPLATE_PREFIX : '';
       seen.push({ key: prefix + name, name, path: joinPath(base, i), definition, hash: pinHash(definition) });
     });
-    const findings: Finding[] = [];
-    this.#store.update((file) => {
+    let findings: Finding[] = [...tooDeep];
+    this.#store.record((file) => {
+      const out: Finding[] = (findings = [...tooDeep]);
       const pins = serverPins(file, this.#server);
+      const budget = new ServerBudget(pins);
       const pinned = pins[kind];
       let changed = false;
       for (const s of seen) {
         const pin = pinned[s.name];
         if (kind === 'tools' && (s.name.startsWith(PROMPT_PREFIX) || s.name.startsWith(TEMPLATE_PREFIX) || s.name === INSTRUCTIONS_KEY)) {
           // Such a name would collide with the store's keys for prompts, templates or instructions.
-          findings.push({ rule: PIN_RULES.reservedName, category: 'drift', severity: 'high', path: s.path });
+          out.push({ rule: PIN_RULES.reservedName, category: 'drift', severity: 'high', path: s.path });
           continue;
         }
         if (pin?.hash === s.hash) {
@@ -136,25 +161,41 @@ export class PinScanner implements Scanner {
           continue;
         }
         if (pin === undefined && this.#firstUse.has(kind)) {
-          // First use: pin what the server shows, on every page of this session.
-          pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
-          changed = true;
-          continue;
+          // First use: pin what the server shows, on every page of this session, up to the caps.
+          const cap = budget.admit(kind, s.name, s.definition);
+          if (cap === undefined) {
+            pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
+            changed = true;
+            continue;
+          }
+          if (cap === 'size') {
+            out.push(capFinding(cap, s.path));
+            continue;
+          }
+          // Past the pin count cap: new, and pending like any tool added after the pin.
         }
         const rule = pin === undefined ? (kind === 'tools' ? PIN_RULES.newTool : ruleFor(kind)) : ruleFor(kind);
-        findings.push({ rule, category: 'drift', severity: 'high', path: s.path });
+        out.push({ rule, category: 'drift', severity: 'high', path: s.path });
         const reason: PendingReason = pin === undefined ? 'new-tool' : kind === 'tools' ? 'drift' : 'description-changed';
-        changed = recordPending(pins, s.key, s.hash, s.definition, reason) || changed;
-      }
-      if (complete && kind === 'tools') {
-        const names = new Set(seen.map((s) => s.name));
-        const gone = Object.keys(pinned).filter((n) => !names.has(n));
-        if (gone.length > 0) this.#log(`server ${this.#server}: pinned tools no longer listed: ${gone.join(', ')}`);
+        changed = recordPending(pins, budget, out, s, reason) || changed;
       }
       return changed;
-    });
+    }, this.#log);
+    if (complete && kind === 'tools') {
+      const names = new Set(seen.map((s) => s.name));
+      const gone = Object.keys(this.#store.server(this.#server)?.tools ?? {}).filter((n) => !names.has(n));
+      if (gone.length > 0) {
+        const more = gone.length > MAX_GONE_NAMED ? ` and ${gone.length - MAX_GONE_NAMED} more` : '';
+        this.#log(`server ${this.#server}: pinned tools no longer listed: ${gone.slice(0, MAX_GONE_NAMED).join(', ')}${more}`);
+      }
+    }
     return findings;
   }
+}
+
+/** The finding for an item the store has no room for (it is hidden: drift findings filter their item). */
+function capFinding(cap: StoreCap, path: string): Finding {
+  return { rule: cap === 'pending' ? PIN_RULES.pendingCap : PIN_RULES.sizeCap, category: 'drift', severity: 'high', path };
 }
 
 function ruleFor(kind: Kind): string {
@@ -176,10 +217,18 @@ function serverPins(file: PinFile, server: string): ServerPins {
   return pins;
 }
 
-/** Record a blocked change; returns whether the file changed. */
-function recordPending(pins: ServerPins, key: string, hash: string, definition: unknown, reason: PendingReason): boolean {
-  const prior = pins.pending[key];
-  if (prior?.hash === hash) return false;
-  pins.pending[key] = { hash, definition, seenAt: now(), reason };
+/**
+ * Record a blocked change, if the store has room (else a cap finding goes to `out` and
+ * nothing is stored: the item stays hidden all the same). Returns whether the file changed.
+ */
+function recordPending(pins: ServerPins, budget: ServerBudget, out: Finding[], s: Seen, reason: PendingReason): boolean {
+  const prior = pins.pending[s.key];
+  if (prior?.hash === s.hash) return false;
+  const cap = budget.admit('pending', s.key, s.definition);
+  if (cap !== undefined) {
+    out.push(capFinding(cap, s.path));
+    return false;
+  }
+  pins.pending[s.key] = { hash: s.hash, definition: s.definition, seenAt: now(), reason };
   return true;
 }

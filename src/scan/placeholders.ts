@@ -105,24 +105,59 @@ function isStockPair(text: string): boolean {
   return parts.length === 2 && parts.every((p) => STOCK_PAIR_WORDS.has(p.toLowerCase()));
 }
 
+/** Minimum length of a run of key material that makes a candidate real despite placeholder words around it. */
+const SECRET_RUN = 16;
+
+/** Shannon entropy of `s` in bits per character. */
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/**
+ * True when `text`, with every placeholder marker (templates, known examples,
+ * filler words) cut out, still holds a run of key material: 16 or more
+ * characters of `[A-Za-z0-9+/]` with a letter and a digit and at least
+ * 3 bits of entropy per character. Words (`database`, `password`) are split at
+ * `_`, `-`, `.` and spaces and lack digits, so they never count.
+ */
+function hasKeyMaterial(text: string): boolean {
+  let rest = text;
+  for (const k of KNOWN_EXAMPLES) rest = rest.split(k).join(' ');
+  rest = rest.replace(new RegExp(TEMPLATE.source, 'g'), ' ').replace(new RegExp(STRONG.source, 'gi'), ' ').replace(FILLER, ' ');
+  for (const run of rest.split(/[^A-Za-z0-9+/]+/)) {
+    if (run.length >= SECRET_RUN && /[A-Za-z]/.test(run) && /\d/.test(run) && entropy(run) >= 3) return true;
+  }
+  return false;
+}
+
 /**
  * True when `text` (a matched secret candidate: a token, a password, or a whole
  * `name = value` assignment) is a placeholder or documentation example:
- * - it contains a known documented example value (see {@link KNOWN_EXAMPLES});
- * - it contains template or variable syntax (`${…}`, `{{…}}`, `<…>`, `$VAR`, `%VAR%`);
- * - filler (`xxxx`, `****`, `...`, `00000000`, `EXAMPLE`, `your_`, `_HERE`, …) covers
- *   30 % or more of it;
- * - it is a single repeated character, a stock value (`password`, `changeme`), or a
- *   `user:password` pair made only of stock words (`user:pass`, `test:test`).
+ * - it is a known documented example value (see {@link KNOWN_EXAMPLES}), a single
+ *   repeated character, a stock value (`password`, `changeme`), a `%VAR%`
+ *   reference, or a `user:password` pair made only of stock words (`user:pass`);
+ * - or it carries a placeholder marker: a known example, template or variable
+ *   syntax (`${…}`, `{{…}}`, `<…>`, `$VAR`), a strong word (`your_`, `placeholder`,
+ *   `_here`, …), or filler (`xxxx`, `****`, `...`, `EXAMPLE`, …) covering 30 % or
+ *   more of it; **and** what is left once the markers are cut out holds no run of
+ *   key material (see `hasKeyMaterial`). A marker glued to a real token
+ *   (`sk_live_<24 random>placeholder`) therefore never hides it.
  */
 export function isPlaceholder(text: string): boolean {
   const bare = text.replace(/^["'`]+|["'`]+$/g, '');
   if (bare.length === 0) return true;
   const forms = [bare, bare.replace(/\s/g, ''), bare.replace(/[\s-]/g, '')];
-  if (KNOWN_EXAMPLES.some((k) => forms.some((f) => f.includes(k)))) return true;
-  if (TEMPLATE.test(bare) || /^%\S.*%$/.test(bare) || STRONG.test(bare)) return true;
-  if (/^(.)\1*$/s.test(bare)) return true;
+  if (KNOWN_EXAMPLES.some((k) => forms.includes(k)) || /^%\S.*%$/.test(bare) || /^(.)\1*$/s.test(bare)) return true;
   const lower = bare.toLowerCase();
   if (STOCK_VALUES.has(lower) || isStockPair(bare.replace(/["']/g, ''))) return true;
-  return fillerShare(bare) >= FILLER_SHARE;
+  const marked =
+    KNOWN_EXAMPLES.some((k) => forms.some((f) => f.includes(k))) || TEMPLATE.test(bare) || STRONG.test(bare) || fillerShare(bare) >= FILLER_SHARE;
+  return marked && !hasKeyMaterial(bare);
 }

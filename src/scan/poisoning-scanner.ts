@@ -1,13 +1,15 @@
 /**
  * Tool-description poisoning: runs the tool-poisoning and injection rules over
- * every text field of every tool in a `tools/list` result (tool-text.ts), over
+ * every string of every tool in a `tools/list` result (tool-text.ts), over
  * the tool's texts joined, so an instruction split across fields is still seen.
- * Findings point at the field (`result.tools[i].description`, …).
+ * Findings point at the field (`result.tools[i].description`, …). A tool nested
+ * too deeply to read whole is a `tool-too-deep` finding at `result.tools[i]`,
+ * so it is filtered out rather than forwarded partly unread.
  */
 import type { RuleMatcher } from './matcher.js';
 import { decodeAll } from './decoders.js';
 import { TextVariants } from './normalize.js';
-import { listedTools, toolTexts } from './tool-text.js';
+import { TOOL_TOO_DEEP, listedTools, walkTool } from './tool-text.js';
 import { TextCollector, pathAt } from './response-text.js';
 import { joinPath } from './json-walk.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
@@ -37,7 +39,9 @@ export class PoisoningScanner implements Scanner {
   /**
    * Scan one tool definition; at most one finding per rule per tool. The
    * tool's texts are joined (one set pass per tool) and each hit is traced
-   * back to its field; decoded views are scanned per field.
+   * back to its field; decoded views are scanned per field. A definition
+   * nested deeper than `MAX_TOOL_DEPTH` (tool-text.ts) adds a `tool-too-deep` finding
+   * (high) at `base`.
    */
   scanTool(tool: unknown, base: string): Finding[] {
     const findings: Finding[] = [];
@@ -47,8 +51,10 @@ export class PoisoningScanner implements Scanner {
       seen.add(rule);
       findings.push({ rule, category: 'tool-poisoning', severity, path, ...(transform ? { transform } : {}) });
     };
+    const walk = walkTool(tool, base);
+    if (walk.tooDeep !== undefined) add(TOOL_TOO_DEEP, 'high', base);
     const collector = new TextCollector();
-    for (const t of toolTexts(tool, base)) collector.add(t.path, t.kind === 'name' ? t.value.replace(/[_-]+/g, ' ') : t.value);
+    for (const t of walk.texts) collector.add(t.path, t.kind === 'name' ? t.value.replace(/[_-]+/g, ' ') : t.value);
     const joined = collector.done();
     const tv = new TextVariants(joined.text);
     for (const h of this.#matcher.match(tv)) {

@@ -9,6 +9,7 @@
 import type { RuleMatcher } from './matcher.js';
 import type { RuleCategory } from './rule-pack.js';
 import { decodeAll } from './decoders.js';
+import { SCAN_LIMIT_RULES } from './dlp-scanner.js';
 import { TextVariants } from './normalize.js';
 import { segmentAt, type ExtractedText } from './response-text.js';
 import { extractServerText } from './surfaces.js';
@@ -36,12 +37,18 @@ export class ResponseScanner implements Scanner {
     return this.scanExtracted(extractServerText(input));
   }
 
-  /** Scan already-extracted text; findings point at the segment holding each hit. */
+  /**
+   * Scan already-extracted text; findings point at the segment holding each hit.
+   * Parts the extraction could not read (`unreadable`) are findings too.
+   */
   scanExtracted(extracted: ExtractedText): Finding[] {
-    const findings: Finding[] = [];
+    const findings: Finding[] = [...(extracted.unreadable ?? [])];
     if (extracted.text.length === 0) return findings;
     const tv = new TextVariants(extracted.text);
-    for (const h of this.#matcher.match(tv, { firstPerRule: false })) {
+    const located = this.#matcher.find(tv, { firstPerRule: false });
+    // Fail closed: a rule stopped at a cap may have more matches (decoys first, or a 65th token to redact).
+    if (located.limited.length > 0) findings.push({ rule: SCAN_LIMIT_RULES.hits, category: 'protocol', severity: 'high', path: pathFor(extracted) });
+    for (const h of located.hits) {
       const exact = h.transform === undefined;
       const seg = exact ? segmentAt(extracted, h.start) : undefined;
       findings.push({
@@ -50,15 +57,17 @@ export class ResponseScanner implements Scanner {
         severity: h.rule.severity,
         path: seg?.path ?? pathFor(extracted),
         ...(h.transform ? { transform: h.transform } : {}),
-        // Redactable only when the match lies inside one field.
-        ...(seg && h.end <= seg.end ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
+        // Redactable only when the match lies inside one field that can be rewritten in place.
+        ...(seg && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
     if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
       for (const d of decodeAll(part)) {
-        for (const h of this.#matcher.match(d.text)) {
+        const found = this.#matcher.find(d.text);
+        if (found.limited.length > 0) findings.push({ rule: SCAN_LIMIT_RULES.hits, category: 'protocol', severity: 'high', path: seg.path });
+        for (const h of found.hits) {
           findings.push({ rule: h.rule.id, category: categoryOf(h.rule.category), severity: h.rule.severity, path: seg.path, transform: d.transform });
         }
       }

@@ -103,11 +103,14 @@ export function compileRegex(ruleId: string, source: string, flags = 'gu'): RE2 
 }
 
 /**
- * Default variants by category: DLP scans raw text (the decoders add encoded
- * forms); injection and poisoning scan the normalised text.
+ * Default variants by category: DLP scans raw text, for exact spans, and the
+ * normalised text (invisibles, soft hyphens, bidi and tag characters removed,
+ * NFKC, confusables folded), which the matcher only scans when it differs from
+ * the raw text (the decoders add encoded forms); injection and poisoning scan
+ * the normalised text.
  */
 function defaultVariants(category: RuleCategory): VariantName[] {
-  return category === 'dlp' ? ['raw'] : ['normalized'];
+  return category === 'dlp' ? ['raw', 'normalized'] : ['normalized'];
 }
 
 /**

@@ -7,10 +7,13 @@
  * 2026-07-28's `InputRequiredResult.inputRequests` are scanned like the
  * sampling / elicitation requests they carry. Unknown methods and fields are
  * not extracted (they pass untouched) but a JSON-RPC error is always scanned.
+ * Free-form JSON (`structuredContent`, log `data`, `error.data`) is read whole:
+ * values and object keys. Base64 blobs are read when they are text (see
+ * `blobText` in response-text.ts).
  */
 import { collectStrings, joinPath } from './json-walk.js';
-import { TextCollector, addContentBlocks, type ExtractedText } from './response-text.js';
-import { toolTexts } from './tool-text.js';
+import { TextCollector, addBlob, addContentBlocks, type ExtractedText } from './response-text.js';
+import { TOOL_TOO_DEEP, walkTool } from './tool-text.js';
 import type { JsonRpcMessage, ScanInput } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -20,21 +23,34 @@ const str = (c: TextCollector, o: Obj, key: string, base: string): void => {
   const v = o[key];
   if (typeof v === 'string') c.add(joinPath(base, key), v);
 };
+/**
+ * The path of the object holding key `k`, given the key's path (undoes joinPath's last step), so a
+ * finding on a key names the object, never the key's own text (which may be a credential).
+ */
+function holderOf(path: string, k: string): string {
+  const parent = path.slice(0, path.length - joinPath('', k).length);
+  return parent.endsWith('.') ? parent.slice(0, -1) : parent;
+}
+
+// Keys are read too (they reach the model as much as values do) but cannot be redacted in place.
 const allStrings = (c: TextCollector, v: unknown, base: string): void => {
-  for (const leaf of collectStrings(v, base)) if (!leaf.isKey) c.add(leaf.path, leaf.value);
+  for (const leaf of collectStrings(v, base)) {
+    if (leaf.isKey) c.add(holderOf(leaf.path, leaf.value), leaf.value, true);
+    else c.add(leaf.path, leaf.value);
+  }
 };
 const each = (v: unknown, base: string, fn: (o: Obj, path: string) => void): void => {
   if (Array.isArray(v)) v.forEach((x, i) => isObj(x) && fn(x, joinPath(base, i)));
 };
 
-/** MIME types whose blobs are text the model may read (RFC 6838 top-level `text`, and common textual types). */
-export function isTextualMime(mime: unknown): boolean {
-  return typeof mime === 'string' && /^(?:text\/|application\/(?:json|ld\+json|xml|yaml|x-yaml|javascript|ecmascript|x-sh|toml|sql|graphql)|[^;]*\+(?:json|xml)\b)/i.test(mime);
-}
-
 function toolResult(c: TextCollector, r: Obj, base: string): void {
   addContentBlocks(c, r['content'], joinPath(base, 'content'));
   if (r['structuredContent'] !== undefined) allStrings(c, r['structuredContent'], joinPath(base, 'structuredContent'));
+}
+
+/** A task's `statusMessage` (MCP 2025-11-25, Basic § Utilities › Tasks, "Task"). */
+function taskTexts(c: TextCollector, task: unknown, base: string): void {
+  if (isObj(task)) str(c, task, 'statusMessage', base);
 }
 
 function promptMessages(c: TextCollector, messages: unknown, base: string): void {
@@ -48,9 +64,7 @@ function promptMessages(c: TextCollector, messages: unknown, base: string): void
 function resourceContents(c: TextCollector, contents: unknown, base: string): void {
   each(contents, base, (r, p) => {
     str(c, r, 'text', p);
-    if (typeof r['blob'] === 'string' && isTextualMime(r['mimeType'])) {
-      c.add(joinPath(p, 'blob'), Buffer.from(r['blob'], 'base64').toString('utf8'));
-    }
+    addBlob(c, joinPath(p, 'blob'), r['blob'], r['mimeType']);
   });
 }
 
@@ -77,7 +91,9 @@ function serverRequest(c: TextCollector, method: string, params: unknown, base: 
     promptMessages(c, params['messages'], joinPath(base, 'messages'));
     str(c, params, 'systemPrompt', base);
     each(params['tools'], joinPath(base, 'tools'), (t, p) => {
-      for (const tt of toolTexts(t, p)) c.add(tt.path, tt.value);
+      const walk = walkTool(t, p);
+      for (const tt of walk.texts) c.add(tt.isKey ? holderOf(tt.path, tt.value) : tt.path, tt.value, tt.isKey);
+      if (walk.tooDeep !== undefined) c.unreadable({ rule: TOOL_TOO_DEEP, category: 'tool-poisoning', severity: 'high', path: p });
     });
   } else if (method === 'elicitation/create') {
     str(c, params, 'message', base);
@@ -119,6 +135,13 @@ function resultTexts(c: TextCollector, method: string | undefined, r: Obj): void
     case 'completion/complete':
       if (isObj(r['completion'])) allStrings(c, r['completion']['values'], 'result.completion.values');
       break;
+    case 'tasks/get':
+    case 'tasks/cancel':
+      taskTexts(c, r, 'result');
+      break;
+    case 'tasks/list':
+      each(r['tasks'], 'result.tasks', (t, p) => taskTexts(c, t, p));
+      break;
     case undefined:
       // An unpaired response (replays, or an id we never saw): scan tool-result shapes anyway.
       toolResult(c, r, 'result');
@@ -126,6 +149,8 @@ function resultTexts(c: TextCollector, method: string | undefined, r: Obj): void
     default:
       break;
   }
+  // A task-augmented request is answered with a CreateTaskResult (MCP 2025-11-25).
+  taskTexts(c, r['task'], 'result.task');
   // Protocol 2026-07-28: a result may ask the client for input before it completes.
   each(r['inputRequests'], 'result.inputRequests', (req, p) => {
     if (typeof req['method'] === 'string') serverRequest(c, req['method'], req['params'], joinPath(p, 'params'));
@@ -133,8 +158,37 @@ function resultTexts(c: TextCollector, method: string | undefined, r: Obj): void
 }
 
 /**
+ * Texts of a server → client notification (MCP 2025-11-25): log `data`,
+ * progress `message`, cancellation `reason`, a task's `statusMessage`, an
+ * updated resource's `uri`. The `list_changed` notifications and
+ * `notifications/elicitation/complete` carry no text.
+ */
+function notificationTexts(c: TextCollector, method: string, params: unknown): void {
+  if (!isObj(params)) return;
+  switch (method) {
+    case 'notifications/message':
+      allStrings(c, params['data'], 'params.data');
+      break;
+    case 'notifications/progress':
+      str(c, params, 'message', 'params');
+      break;
+    case 'notifications/cancelled':
+      str(c, params, 'reason', 'params');
+      break;
+    case 'notifications/tasks/status':
+      taskTexts(c, params, 'params');
+      break;
+    case 'notifications/resources/updated':
+      str(c, params, 'uri', 'params');
+      break;
+    default:
+      break;
+  }
+}
+
+/**
  * Model-visible text of a server → client frame: a response (by the method it
- * answers), a notification (`notifications/message` data), or a request
+ * answers), a notification (see notificationTexts), or a request
  * (`sampling/createMessage`, `elicitation/create`). `tools/list` is left to the
  * tool-poisoning scanner.
  */
@@ -142,8 +196,9 @@ export function extractServerText(input: ScanInput): ExtractedText {
   const c = new TextCollector();
   const m: JsonRpcMessage = input.message;
   if (m.method !== undefined) {
-    if (m.method === 'notifications/message' && isObj(m.params)) allStrings(c, m.params['data'], 'params.data');
-    else if ('id' in m) serverRequest(c, m.method, m.params, 'params');
+    // Both: a notification's method sent with an id is still shown by some clients.
+    notificationTexts(c, m.method, m.params);
+    if ('id' in m) serverRequest(c, m.method, m.params, 'params');
     return c.done();
   }
   const method = input.context?.method;

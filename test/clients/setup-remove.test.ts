@@ -48,7 +48,7 @@ describe('setup and remove on a fixture home with every agent', () => {
   });
 
   it('rewrites command and args and keeps env, cwd, type and unknown keys', () => {
-    runSetup(opts({ configPath: '/etc/mcp-guard.yaml' }));
+    const reports = runSetup(opts({ configPath: '/etc/mcp-guard.yaml' }));
     const claude = JSON.parse(readFileSync(join(h.home, '.claude.json'), 'utf8'));
     const gh = claude.mcpServers.github;
     expect(gh.type).toBe('stdio');
@@ -75,7 +75,10 @@ describe('setup and remove on a fixture home with every agent', () => {
     expect(codex).toContain(`[mcp_servers."shell-tools"]\ncommand = ${JSON.stringify(LAUNCHER.command)}\nargs = [`);
     expect(codex).toContain('env = { SHELL_TIMEOUT = "30" }  # seconds');
     const fetchLine = /\[mcp_servers\.fetch\][\s\S]*?env_vars/.exec(codex)?.[0] ?? '';
-    expect(fetchLine).toContain('"--env",\n  "HTTPS_PROXY",');
+    // *_PROXY redirects the server's traffic: the proxy refuses it, so setup does not pass it (and says so).
+    expect(fetchLine).not.toContain('HTTPS_PROXY');
+    const codexFetch = reports.filter((r) => r.file.endsWith('config.toml')).flatMap((r) => r.items).find((i) => i.name === 'fetch');
+    expect(codexFetch?.note).toContain('not passed to the server (mcp-guard refuses them): HTTPS_PROXY');
   });
 
   it('passes no injection-vector variable and says so', () => {

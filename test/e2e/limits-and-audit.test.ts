@@ -14,7 +14,8 @@ function configFile(text: string): string {
 }
 
 describe('frame size limit', () => {
-  const cfg = configFile('limits:\n  max_frame_bytes: 65536\n');
+  // `huge` is not listed by the fixture: session binding (require_list) is off here, this block is about frame sizes.
+  const cfg = configFile('limits:\n  max_frame_bytes: 65536\nmcp_tool_scanning:\n  require_list: false\n');
 
   it('rejects an oversized client frame with its id, never forwards it, and keeps going', async () => {
     const big = call(2, 'report_args', { blob: 'a'.repeat(200_000) });
@@ -61,6 +62,7 @@ describe('audit log', () => {
     const r = await runCli(['proxy', '-c', cfg, '--', process.execPath, EVIL], input);
     expect(r.stderr).not.toContain('"event":"decision"');
     const decisions = jsonLines(readFileSync(file, 'utf8')).filter((e) => e['event'] === 'decision');
-    expect(decisions.map((e) => e['action'])).toEqual(['block']);
+    // The proxy's own tools/list (made before the first tools/call) takes the poisoned tool out: `filter`.
+    expect(decisions.map((e) => e['action'])).toEqual(['filter', 'block']);
   });
 });

@@ -116,6 +116,8 @@ describe('GuardSession.fromClient with the raw line', () => {
     const session = new GuardSession(audit);
     const note = '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1,"progress":2}}';
     expect(session.fromClient(JSON.parse(note), note).verdict.action).toBe('block');
+    const ask = '{"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{"messages":[],"maxTokens":5}}';
+    expect(session.fromServer(JSON.parse(ask), ask).verdict.action).toBe('allow');
     const answer = '{"jsonrpc":"2.0","id":"s1","result":{"content":[]},"result":{"content":[{"type":"text","text":"x"}]}}';
     expect(session.fromClient(JSON.parse(answer), answer).verdict).toMatchObject({ action: 'block', findings: [{ rule: 'duplicate-key', path: 'result' }] });
   });

@@ -17,7 +17,7 @@ import { normalizeConfig } from '../../src/config/normalize.js';
 import { AuditLog } from '../../src/log/audit.js';
 import type { ScanInput } from '../../src/scan/types.js';
 import { ROOT, tempDir } from '../helpers.js';
-import { credential } from './harness.js';
+import { credential, unlistedConfig } from './harness.js';
 
 const INTERNAL = { rule: 'internal-error', category: 'protocol', path: '' };
 
@@ -184,7 +184,7 @@ function relaySecret(bin: string): { code: number | null; stdout: string; stderr
   const log = join(dir, 'received');
   const r = spawnSync(process.execPath, [bin, 'proxy', '--', process.execPath, '-e', `process.stdin.on('data', (d) => require('fs').appendFileSync(${JSON.stringify(log)}, d))`], {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, MCP_GUARD_CONFIG: '' },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, MCP_GUARD_CONFIG: unlistedConfig(dir) },
     input: `${secretRequest()}\n`,
     encoding: 'utf8',
     timeout: 30_000,

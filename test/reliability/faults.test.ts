@@ -145,6 +145,53 @@ describe('process group', () => {
     }
     await expectNoOrphans(p);
   });
+
+  // Regression, fixed (src/proxy/child-process.ts): a grandchild in its own session (`setsid`, or
+  // spawned `detached`) survives the group kill. While it holds the server's stdout, the pipe's
+  // handle kept the proxy's event loop alive after the server exited, until the grandchild ended
+  // (here 10 minutes: the test's own timeout fails first).
+  describe('a grandchild that escaped the process group and holds stdout', () => {
+    const escaped = { FAULT_ESCAPED_MS: '600000' };
+    /** The grandchild outlives the proxy by design: end it so the suite leaks nothing. */
+    const killEscaped = (p: { serverPids(): number[] }): void => {
+      const grandchild = p.serverPids()[1];
+      if (grandchild !== undefined && isAlive(grandchild)) process.kill(grandchild, 'SIGKILL');
+    };
+
+    it('the server exits at client EOF: the proxy exits too, and says it stopped waiting', { timeout: 30_000 }, async () => {
+      const p = startProxy(fixture('escaped-grandchild'), { serverEnv: escaped });
+      p.write(`${INIT}\n${call(2, 'a')}\n`);
+      await p.waitFor(answered(1, 2));
+      const grandchild = p.serverPids()[1];
+      expect(grandchild).toBeDefined();
+      p.end();
+      try {
+        expect(await p.ended).toEqual({ code: 0, signal: null });
+        // It did escape: the proxy's group kill did not reach it.
+        expect(isAlive(grandchild as number)).toBe(true);
+        expect(p.stderr()).toContain('still holds its output; stopped waiting');
+      } finally {
+        killEscaped(p);
+      }
+      await expectNoOrphans(p);
+    });
+
+    it('the server dies with the client still connected: pending requests are answered, the proxy exits with its status', { timeout: 30_000 }, async () => {
+      const p = startProxy(fixture('escaped-grandchild'), { serverEnv: { ...escaped, FAULT_EXIT_ON_CALL: '6' } });
+      p.write(`${INIT}\n${call(2, 'a')}\n`);
+      try {
+        // stdin stays open.
+        await p.waitFor(answered(1, 2));
+        expect(byId(p.frames(), 2)).toEqual([{ jsonrpc: '2.0', id: 2, error: EXITED }]);
+        expect(await p.ended).toEqual({ code: 6, signal: null });
+        expect(p.stderr()).toContain('still holds its output; stopped waiting');
+      } finally {
+        killEscaped(p);
+        p.end();
+      }
+      await expectNoOrphans(p);
+    });
+  });
 });
 
 describe('client faults', () => {

@@ -22,7 +22,8 @@ import { loadBuiltinRules } from '../../src/scan/rule-pack.js';
 import { normalizeConfig } from '../../src/config/normalize.js';
 import { AuditLog } from '../../src/log/audit.js';
 
-const chain = new ScanChain({ config: normalizeConfig({}), env: {} });
+// Framing, not scan limits: the 16 MiB multi-byte frame below needs more normalisation than the default budget (limits.normalize_chars).
+const chain = new ScanChain({ config: normalizeConfig({ limits: { normalize_chars: 64 * 1024 * 1024 } } as never), env: {} });
 chain.warmUp();
 
 /** Strings the rule pack flags (its own examples), mixed into generated frames so some are blocked. */
@@ -213,13 +214,16 @@ function expectLines(actual: Buffer, expected: readonly Expected[]): void {
  */
 function decide(oracle: GuardSession, from: 'client' | 'server', line: Buffer, value: Record<string, unknown>): { forward?: Buffer; answer?: Expected; blocked: boolean } {
   const parsed = JSON.parse(line.toString('utf8')) as Record<string, unknown>;
-  const d = from === 'client' ? oracle.fromClient(parsed) : oracle.fromServer(parsed);
+  const text = line.toString('utf8');
+  const d = from === 'client' ? oracle.fromClient(parsed, text) : oracle.fromServer(parsed, text);
   const block = { id: value['id'], code: -32001 };
-  if (d.verdict.action === 'block' || d.verdict.action === 'filter') return { blocked: true, ...(d.kind === 'request' || (from === 'server' && d.kind === 'response') ? { answer: block } : {}) };
+  // Blocked requests are answered; a blocked response only when it answers a request in flight (unpaired ones are dropped).
+  const answers = d.kind === 'request' || (from === 'server' && d.kind === 'response' && d.context !== undefined);
+  if (d.verdict.action === 'block' || d.verdict.action === 'filter') return { blocked: true, ...(answers ? { answer: block } : {}) };
   if (d.verdict.action === 'redact') {
     if (!applyRedactions(parsed, d.verdict.redactions ?? [])) {
       if (from === 'client') oracle.forget((value['id'] as string | number | undefined) ?? null);
-      return { blocked: true, ...(d.kind === 'request' || (from === 'server' && d.kind === 'response') ? { answer: block } : {}) };
+      return { blocked: true, ...(answers ? { answer: block } : {}) };
     }
     return { blocked: false, forward: Buffer.from(`${JSON.stringify(parsed)}\n`) };
   }
@@ -332,5 +336,19 @@ describe('frame integrity through the Relay (fast-check)', () => {
     clientIn.write(Buffer.from(`${frames}\n`));
     await new Promise((r) => setImmediate(r));
     expect(serverIn.listenerCount('drain')).toBeLessThanOrEqual(1);
+  });
+  // Regression (found by the property above, seed 1291349782): blocking a duplicate-id request
+  // forgot the *first* request's pending entry, so the server's real answer was dropped as
+  // unpaired and the client waited forever.
+  it('a duplicate-id request is refused without losing the pending request it collides with', async () => {
+    const h = harness(DEFAULT_MAX_FRAME_BYTES);
+    const call = `{"jsonrpc":"2.0","id":"a","method":"ping"}`;
+    await h.fromClient(Buffer.from(`${call}\n${call}\n`), [4096]);
+    expect(h.toServer().toString('utf8')).toBe(`${call}\n`);
+    expect(JSON.parse(h.toClient().toString('utf8'))).toMatchObject({ id: 'a', error: { code: -32001, data: { findings: [{ rule: 'duplicate-id' }] } } });
+    const before = h.toClient().length;
+    const answer = `{"jsonrpc":"2.0","id":"a","result":{}}`;
+    await h.fromServer(Buffer.from(`${answer}\n`), [4096]);
+    expect(h.toClient().subarray(before).toString('utf8')).toBe(`${answer}\n`);
   });
 });

@@ -8,7 +8,7 @@
  * that leaves any of them running, and kills them so the next test starts clean.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, tempDir } from '../helpers.js';
 import { loadBuiltinRules } from '../../src/scan/rule-pack.js';
@@ -76,6 +76,19 @@ export interface StartOptions {
   readonly pausedStdout?: boolean;
   /** Receive each stdout line (without its `\n`) instead of keeping stdout. */
   readonly onLine?: (line: Buffer) => void;
+  /**
+   * Keep `mcp_tool_scanning.require_list` on (the default in real use). Off by
+   * default here: the fault fixtures answer tools/call only, and these tests are
+   * about framing and lifecycle, not session binding (test/e2e/binding.test.ts).
+   */
+  readonly requireList?: boolean;
+}
+
+/** A config file that turns `require_list` off, in `dir`. */
+export function unlistedConfig(dir: string): string {
+  const path = join(dir, 'no-require-list.yaml');
+  writeFileSync(path, 'mcp_tool_scanning:\n  require_list: false\n');
+  return path;
 }
 
 const started: RunningProxy[] = [];
@@ -89,7 +102,7 @@ export function startProxy(fixturePath: string, options: StartOptions = {}): Run
   const child = spawn(process.execPath, [BIN, 'proxy', ...(options.proxyArgs ?? []), ...envArgs, '--', process.execPath, fixturePath], {
     cwd: ROOT,
     // HOME is the scratch directory, so state the proxy keeps (such as its pin store) never leaks between runs.
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, MCP_GUARD_CONFIG: '', ...serverEnv },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, MCP_GUARD_CONFIG: options.requireList === true ? '' : unlistedConfig(dir), ...serverEnv },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];

@@ -137,7 +137,7 @@ async function throughProxy(lines: Array<string | Buffer>, expectIds: unknown[],
 }
 
 describe('hostile JSON through the built CLI', () => {
-  it('10,000 levels of nesting, both ways: blocked as internal-error (fail closed), never a crash', async () => {
+  it('10,000 levels of nesting, both ways: blocked as frame-too-deep before any scanner or re-serialiser recurses, never a crash', async () => {
     const dir = tempDir();
     const p = startProxy(fixture('flood'), { dir });
     p.write(`${INIT}\n${req('2', `{"x":${deepArrays(10_000)}}`)}\n${req('3', `{"x":${deepObjects(10_000)}}`)}\n`);
@@ -148,7 +148,9 @@ describe('hostile JSON through the built CLI', () => {
     expect(await p.ended).toEqual({ code: 0, signal: null });
     await expectNoOrphans(p);
     const byId = (id: number) => p.frames().filter((m) => m['id'] === id);
-    for (const id of [2, 3, 4]) expect(byId(id)).toEqual([{ jsonrpc: '2.0', id, error: expect.objectContaining({ code: -32001, data: { findings: [{ rule: 'internal-error', category: 'protocol', path: '' }] } }) }]);
+    for (const id of [2, 3, 4]) {
+      expect(byId(id)).toEqual([{ jsonrpc: '2.0', id, error: expect.objectContaining({ code: -32001, data: { findings: [{ rule: 'frame-too-deep', category: 'protocol', path: expect.any(String) }] } }) }]);
+    }
     expect(byId(5)[0]).toMatchObject({ result: { content: [{ text: 'The q' }] } });
   });
 
