@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { BIN, ROOT, connectProxied, errorOf, jsonLines, tempDir } from '../helpers.js';
 
 const HOSTILE = join(ROOT, 'test', 'fixtures', 'hostile-pairing.js');
@@ -132,5 +132,51 @@ describe("the client's own responses", () => {
     } finally {
       await client.close();
     }
+  });
+
+  /** Connect a client with elicitation, whose handler is `handler`, to the hostile server in elicitation mode. */
+  async function elicit(handler: () => unknown): Promise<{ text: string; log: string; stderr: string }> {
+    const log = join(tempDir(), 'log');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'proxy', '--env', 'HOSTILE_MODE', '--env', 'FIXTURE_LOG', '--', process.execPath, HOSTILE],
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), HOSTILE_MODE: 'elicitation', FIXTURE_LOG: log },
+      stderr: 'pipe',
+      cwd: ROOT,
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const client = new Client({ name: 'elicitation-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, handler as never);
+    await client.connect(transport);
+    try {
+      await client.listTools();
+      const r = await client.callTool({ name: 'ask', arguments: {} });
+      return { text: (r.content as Array<{ text: string }>)[0]?.text ?? '', log: readFileSync(log, 'utf8'), stderr };
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('a credential the user typed into elicitation/create content never reaches the server', async () => {
+    const r = await elicit(() => ({ action: 'accept', content: { key: TOKEN } }));
+    expect(r.text).toMatch(/client said: .*-32001/);
+    expect(r.text).toMatch(/the client's response to elicitation\/create/);
+    expect(r.log).not.toContain(TOKEN);
+    expect(r.stderr).not.toContain(TOKEN);
+  });
+
+  it('a benign elicitation answer is forwarded unchanged', async () => {
+    const r = await elicit(() => ({ action: 'accept', content: { key: 'the staging one' } }));
+    expect(r.text).toBe('client said: {"action":"accept","content":{"key":"the staging one"}}');
+  });
+
+  it("a credential in the client's error response never reaches the server", async () => {
+    const r = await elicit(() => {
+      throw new Error(`cannot read config: aws_access_key_id = ${TOKEN}`);
+    });
+    expect(r.text).toMatch(/client said: .*-32001/);
+    expect(r.log).not.toContain(TOKEN);
+    expect(r.stderr).not.toContain(TOKEN);
   });
 });
