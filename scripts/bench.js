@@ -2,8 +2,9 @@
 // `npm run bench`: a benchmark, not a test. Measures, in one run:
 //  1. in-process scan cost (median and p99) of the full chain on Pipelock's
 //     payload shapes, a 1 MB response and a 200-tool tools/list;
-//  2. end-to-end 1 KB tools/call round trips through the built CLI versus a
-//     bare line relay (scripts/bare-relay.js), as p50 and p99 ratios;
+//  2. end-to-end round trips through the built CLI versus a bare line relay
+//     (scripts/bench-e2e.js: 100 B, 1 KB, 10 KB tools/call and a 200-tool
+//     tools/list, A B B A blocks, p50 and p99 ratios);
 //  3. proxy start-up: ms from process start until the server is spawned.
 // Prints a table and writes bench/results.json.
 import { spawn } from 'node:child_process';
@@ -61,37 +62,7 @@ function measure(input, iterations) {
   return { ...stats(samples), action: verdict.action, rules: [...new Set(verdict.findings.map((f) => f.rule))] };
 }
 
-// ---- end to end -----------------------------------------------------------
-function roundTrips(argv, n) {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, argv, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: process.env.PATH, HOME: process.env.HOME, MCP_GUARD_CONFIG: '', XDG_STATE_HOME: stateDir } });
-    const samples = [];
-    let buf = '';
-    let id = 0;
-    let t0 = 0n;
-    const send = () => {
-      id += 1;
-      t0 = process.hrtime.bigint();
-      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: oneKb } } })}\n`);
-    };
-    child.stdout.on('data', (c) => {
-      buf += c.toString('utf8');
-      let nl;
-      while ((nl = buf.indexOf('\n')) !== -1) {
-        buf = buf.slice(nl + 1);
-        if (id > 0) samples.push(Number(process.hrtime.bigint() - t0) / 1000);
-        if (samples.length >= n) {
-          child.stdin.end();
-          return;
-        }
-        send();
-      }
-    });
-    child.on('error', fail);
-    child.on('close', () => done(stats(samples.slice(Math.min(100, Math.floor(n / 10))))));
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } })}\n`);
-  });
-}
+// ---- end to end: scripts/bench-e2e.js (A B B A blocks against a bare relay) ----
 
 function startup() {
   return new Promise((done) => {
@@ -118,15 +89,13 @@ for (const [name, input, iterations] of cases) {
   console.log(`${name.padEnd(32)} ${String(bytes).padStart(9)} ${r.median.toFixed(1).padStart(10)} ${r.p99.toFixed(1).padStart(9)} ${mbps.toFixed(0).padStart(8)}  ${r.action}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}`);
 }
 
-const n = quick ? 300 : 3000;
-const server = [process.execPath, join(root, 'test', 'fixtures', 'echo-server.js')];
-const bare = await roundTrips([join(root, 'scripts', 'bare-relay.js'), ...server], n);
-const guarded = await roundTrips([join(root, 'bin', 'mcp-guard.js'), 'proxy', '--', ...server], n);
-results.e2e = { requests: n, payloadBytes: 1024, bare, guarded, p50Ratio: guarded.median / bare.median, p99Ratio: guarded.p99 / bare.p99 };
-console.log(`\nend-to-end 1 KB tools/call round trip (${n} sequential requests)`);
-console.log(`  bare line relay   p50 ${bare.median.toFixed(0)} µs   p99 ${bare.p99.toFixed(0)} µs`);
-console.log(`  mcp-guard proxy   p50 ${guarded.median.toFixed(0)} µs   p99 ${guarded.p99.toFixed(0)} µs`);
-console.log(`  ratio             p50 ${results.e2e.p50Ratio.toFixed(2)}×   p99 ${results.e2e.p99Ratio.toFixed(2)}×`);
+console.log('\nend to end, sequential round trips, proxy and bare relay in A B B A blocks (medians over repetitions)');
+const { runE2eBench } = await import('./bench-e2e.js');
+results.e2e = await runE2eBench({ quick });
+console.log(`  ${'case'.padEnd(24)} ${'proxy p50'.padStart(10)} ${'bare p50'.padStart(9)} ${'p50 ratio'.padStart(10)} ${'proxy p99'.padStart(10)} ${'bare p99'.padStart(9)} ${'p99 ratio'.padStart(10)}`);
+for (const [name, v] of Object.entries(results.e2e)) {
+  console.log(`  ${name.padEnd(24)} ${`${v.proxy.p50} µs`.padStart(10)} ${`${v.bare.p50} µs`.padStart(9)} ${`${v.p50Ratio.toFixed(2)}×`.padStart(10)} ${`${v.proxy.p99} µs`.padStart(10)} ${`${v.bare.p99} µs`.padStart(9)} ${`${v.p99Ratio.toFixed(2)}×`.padStart(10)}`);
+}
 
 const starts = [];
 for (let i = 0; i < (quick ? 3 : 10); i++) starts.push(await startup());

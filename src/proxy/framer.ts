@@ -21,6 +21,12 @@ export const OVERSIZE_HEAD_BYTES = 4096;
 export interface RawLine {
   /** The line's bytes with the terminating `\n` removed; a trailing `\r` is kept. */
   readonly bytes: Buffer;
+  /**
+   * The line exactly as received, terminating `\n` included: what an allowed frame
+   * is forwarded as, in one write. `bytes` is a view into it (no copy when the line
+   * arrived in one chunk; one copy when it spanned several).
+   */
+  readonly wire: Buffer;
   /** The line's terminator as received: `"\n"` or `"\r\n"`. */
   readonly eol: '\n' | '\r\n';
   /** The line's text without its terminator (decoded as UTF-8). */
@@ -75,8 +81,13 @@ export class LineFramer {
         this.#append(chunk.subarray(start));
         return;
       }
-      this.#append(chunk.subarray(start, nl));
-      this.#finishLine();
+      if (!this.#discarding && this.#chunks.length === 0 && nl - start <= this.#maxFrameBytes) {
+        // The whole line is in this chunk: a view with its newline, no copy.
+        this.#emit(chunk.subarray(start, nl + 1));
+      } else {
+        this.#append(chunk.subarray(start, nl));
+        this.#finishLine();
+      }
       start = nl + 1;
     }
   }
@@ -131,18 +142,25 @@ export class LineFramer {
       this.#sink.oversized(info);
       return;
     }
-    const bytes = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#pending);
+    this.#chunks.push(NEWLINE);
+    const wire = Buffer.concat(this.#chunks, this.#pending + 1);
     this.#chunks = [];
     this.#pending = 0;
+    this.#emit(wire);
+  }
+
+  /** Emit one line from its bytes with the `\n` (`wire`). */
+  #emit(wire: Buffer): void {
+    const bytes = wire.subarray(0, wire.length - 1);
     const cr = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d;
     const body = cr ? bytes.subarray(0, bytes.length - 1) : bytes;
-    this.#sink.line({ bytes, eol: cr ? '\r\n' : '\n', text: body.toString('utf8') });
+    this.#sink.line({ bytes, wire, eol: cr ? '\r\n' : '\n', text: body.toString('utf8') });
   }
 }
 
-/** Serialise a frame for writing: original bytes plus `\n`. */
+/** Serialise a frame for writing: original bytes plus `\n` (the line's own `wire`). */
 export function lineToWire(line: RawLine): Buffer {
-  return Buffer.concat([line.bytes, NEWLINE]);
+  return line.wire;
 }
 
 /** The `\n` terminator, for writers that send a frame as two buffers (no copy). */

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { LineFramer, NEWLINE, type OversizedLine, type RawLine } from './framer.js';
+import { LineFramer, type OversizedLine, type RawLine } from './framer.js';
 import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
 import { GuardSession } from './session.js';
 import { applyRedactions, parsePath } from './redact.js';
@@ -210,7 +210,7 @@ export class Relay {
       value = JSON.parse(line.text);
     } catch {
       if (this.#o.onParseError === 'forward') {
-        this.#toServer(line.bytes, NEWLINE);
+        this.#toServer(line.wire);
         return;
       }
       this.#o.log.warn(`client sent a line that is not JSON (${line.bytes.length} bytes); answered -32700`, { direction: 'client-to-server' });
@@ -271,7 +271,7 @@ export class Relay {
       return;
     }
     if (redacted) this.#toServer(redacted);
-    else this.#toServer(line.bytes, NEWLINE);
+    else this.#toServer(line.wire);
   }
 
   #fromServer(line: RawLine): void {
@@ -328,7 +328,7 @@ export class Relay {
       return;
     }
     if (rewritten) this.#toClient(rewritten);
-    else this.#toClient(line.bytes, NEWLINE);
+    else this.#toClient(line.wire);
     // Held for the client's own listing: wait for every page it asked for (a tool may sit on a later one).
     if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) this.#release();
   }

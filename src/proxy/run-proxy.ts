@@ -146,6 +146,10 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     log.info('server exited', fields);
   }
   log.flush();
+  // Nothing more is read from the client. Pausing alone does not always stop a socket
+  // stdin from reading (Node stops it a tick later, and only if nothing resumed it),
+  // and a handle still reading keeps the process alive after the server has exited.
   o.stdin.pause();
+  o.stdin.destroy();
   return exit.status;
 }
