@@ -61,6 +61,8 @@ describe('LineFramer', () => {
         }
         expect(Buffer.concat(lines.map(lineToWire)).equals(wire)).toBe(true);
         expect(lines).toHaveLength(frames.length);
+        // Each line's bytes are its wire bytes without the newline, whether it came in one chunk or many.
+        for (const l of lines) expect(Buffer.concat([l.bytes, Buffer.from('\n')]).equals(l.wire)).toBe(true);
       }),
     );
   });
