@@ -147,3 +147,23 @@ export function buildChildEnv(
   const withheld = Object.keys(parent).filter((k) => !(k in env)).sort();
   return { env, withheld };
 }
+
+/** Name endings of variables that usually configure a server (where it keeps data, what it talks to). */
+const SETTING_NAME = /_(?:PATH|DIR|FILE|URL)$/i;
+
+/** Most names {@link withheldSettings} lists; the rest are counted. */
+export const MAX_SETTINGS_NAMED = 20;
+
+/**
+ * The withheld variables worth a warning at start: names ending in `_PATH`,
+ * `_DIR`, `_FILE` or `_URL` (such as server-memory's `MEMORY_FILE_PATH`), which
+ * usually say where a server keeps its data or what it talks to; without them a
+ * server silently falls back to a default location. Names `--env` would refuse
+ * (`LD_LIBRARY_PATH`, `NODE_PATH`, `GIT_EXEC_PATH`, …) are left out: the hint
+ * would not work for them. Names only: values are never read here.
+ * @param withheld {@link ChildEnv.withheld}
+ * @returns the matching names, sorted
+ */
+export function withheldSettings(withheld: readonly string[]): string[] {
+  return withheld.filter((n) => SETTING_NAME.test(n) && refusalReason(n) === undefined).sort();
+}
