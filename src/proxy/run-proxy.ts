@@ -70,7 +70,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const server = identity.id;
   try {
     const late: { log?: AuditLog } = {};
-    const pins = store ? { store, server, log: (msg: string) => late.log?.info(msg) } : undefined;
+    const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
     chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
     const secrets = (): string[] => chain.secretValues();
     try {
