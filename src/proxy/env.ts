@@ -53,6 +53,15 @@ export function isFunctionExport(value: string): boolean {
   return value.startsWith('()');
 }
 
+/**
+ * Whether `name` can be given to `--env NAME`: not empty, no `=` (it would start the
+ * value) and no NUL. Other characters are valid in environment names (POSIX.1-2017
+ * §8.1 only reserves `=`), and agents' env blocks use them (`my-setting`).
+ */
+export function isPassableName(name: string): boolean {
+  return name !== '' && !name.includes('=') && !name.includes('\0');
+}
+
 /** Parsed `--env NAME[=VALUE]`. */
 export interface EnvSpec {
   readonly name: string;
@@ -68,7 +77,8 @@ export function parseEnvSpecs(specs: readonly string[]): EnvSpec[] {
   return specs.map((s) => {
     const eq = s.indexOf('=');
     const name = eq === -1 ? s : s.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_()]*$/.test(name)) throw new GuardError('USAGE', `--env: invalid variable name "${name}"`);
+    // Any name an agent's env block can hold (`my-setting`, `PROGRAMFILES(X86)`): only `=` and NUL cannot be in one.
+    if (!isPassableName(name)) throw new GuardError('USAGE', `--env: invalid variable name "${name}"`);
     const reason = refusalReason(name);
     if (reason !== undefined) throw new GuardError('ENV_REFUSED', `--env ${name} refused: ${reason}`);
     if (eq === -1) return { name };
