@@ -108,9 +108,9 @@ export class PinScanner implements Scanner {
       case 'tools/list':
         return this.#list('tools', result['tools'], 'result.tools', (t) => toolPinDefinition(t), !('nextCursor' in result));
       case 'prompts/list':
-        return this.#list('prompts', result['prompts'], 'result.prompts', (p) => promptPinDefinition(p), !('nextCursor' in result));
+        return this.#list('prompts', result['prompts'], 'result.prompts', (p) => promptPinDefinition(p), false);
       case 'resources/templates/list':
-        return this.#list('templates', result['resourceTemplates'], 'result.resourceTemplates', (t) => templatePinDefinition(t), !('nextCursor' in result));
+        return this.#list('templates', result['resourceTemplates'], 'result.resourceTemplates', (t) => templatePinDefinition(t), false);
       default:
         return [];
     }
@@ -127,9 +127,10 @@ export class PinScanner implements Scanner {
 
   /**
    * At the session's first store change, decide whether the client's capability set is
-   * new for this server: capabilities no stored set has open first-use admission for
-   * this session. No stored sets at all (first use, or a store from before capability
-   * keying) admits nothing this way. Then (and on every replay) record the set.
+   * new for this server: when it has capabilities that no stored set has, first-use
+   * admission is open for this session. No stored sets at all (first use, or a store
+   * from before capability keying) admits nothing this way. Then (and on every replay
+   * of a mutation) record the set.
    * @returns whether `pins` changed
    */
   #capabilityStep(pins: ServerPins): boolean {
