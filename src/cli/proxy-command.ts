@@ -14,7 +14,9 @@ In an agent's config, replace the server's command and args:
   "command": "mcp-guard", "args": ["proxy", "--name", "fs", "--", "npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
 
 The server gets only a safe environment (HOME, PATH, USER, LANG, …); name
-every variable it needs with --env or config env.passthrough.`;
+every variable it needs with --env or config env.passthrough. At start, withheld
+variables that look like settings (*_PATH, *_DIR, *_FILE, *_URL) are named in a
+warning (names only, never values).`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

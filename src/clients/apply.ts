@@ -16,6 +16,7 @@ import type { ClientDef, ConfigLocation, EntryRef, EntryScope, FileScope, PathCo
 export type ItemStatus =
   | 'wrapped' // setup wrapped it
   | 'already-wrapped' // setup found it wrapped
+  | 'env-added' // setup found it wrapped and added `--env` for variables its env block sets
   | 'remote' // url/httpUrl/serverUrl entry: left alone
   | 'invalid' // no usable command
   | 'read-only' // cannot be edited in place

@@ -9,6 +9,7 @@ import type { Launcher } from './wrap.js';
 const LABELS: Record<ItemStatus, string> = {
   wrapped: 'wrapped',
   'already-wrapped': 'already wrapped',
+  'env-added': 'already wrapped, --env added',
   remote: 'left alone (remote)',
   invalid: 'skipped (invalid)',
   'read-only': 'skipped (edit by hand)',
@@ -59,7 +60,8 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
   if (o.action === 'setup') {
     lines.push(
       `Wrapped ${plural(count(reports, 'wrapped'), 'server')} (${verb} ${plural(files, 'file')}); ` +
-        `${count(reports, 'already-wrapped')} already wrapped; ${count(reports, 'remote')} remote left alone (mcp-guard protects stdio servers only)` +
+        `${count(reports, 'already-wrapped') + count(reports, 'env-added')} already wrapped` +
+        `${count(reports, 'env-added') > 0 ? ` (${count(reports, 'env-added')} now pass their env block)` : ''}; ${count(reports, 'remote')} remote left alone (mcp-guard protects stdio servers only)` +
         `${count(reports, 'read-only') + count(reports, 'invalid') > 0 ? `; ${count(reports, 'read-only') + count(reports, 'invalid')} skipped` : ''}.`,
     );
   } else {

@@ -1,12 +1,14 @@
 /**
  * `mcp-guard <client> setup`: wrap every stdio server of an agent in
  * `mcp-guard proxy`. Remote entries are left alone, wrapped ones skipped, so
- * running setup twice changes nothing the second time.
+ * running setup twice changes nothing the second time. A wrapped entry whose
+ * `env` block sets a variable it does not pass (wrapped by hand, or edited after
+ * setup) gets the missing `--env NAME`, so the server still gets its settings.
  */
 import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
 import { editorFor } from './config-file.js';
 import { recordKey, type SetupRecord } from './state.js';
-import { classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
+import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
 
 /** Options of {@link runSetup}. */
 export interface SetupOptions extends ChangeOptions {
@@ -37,7 +39,19 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
     expected.set(entryKey(ref), ref.value);
     if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
-    else if (kind.kind === 'wrapped') items.push({ ...base, status: 'already-wrapped' });
+    else if (kind.kind === 'wrapped') {
+      const fix = ref.readOnly === undefined ? addEnvPassthrough(ref.value) : undefined;
+      if (fix === undefined) items.push({ ...base, status: 'already-wrapped' });
+      else {
+        out = editor.setCommand(out, ref.container, ref.name, ref.value['command'] as string, fix.args);
+        expected.set(entryKey(ref), fix.entry);
+        // An entry setup wrapped keeps its record (remove then unwraps it in place, keeping the edits);
+        // one wrapped by hand gets one, so remove puts it back exactly as it was.
+        if (!input.records.has(recordKey(input.realPath, ref.container.path, ref.name))) wrappedRefs.push(ref);
+        const refused = fix.refusedEnv.length > 0 ? `; not passed (mcp-guard refuses them): ${fix.refusedEnv.join(', ')}` : '';
+        items.push({ ...base, status: 'env-added', note: `its env block sets ${fix.added.join(', ')}, which the proxy withheld: added --env for each${refused}` });
+      }
+    }
     else if (kind.kind === 'invalid') items.push({ ...base, status: 'invalid', note: 'no command, or args is not a list of strings' });
     else if (ref.readOnly !== undefined) items.push({ ...base, status: 'read-only', note: ref.readOnly });
     else {

@@ -8,7 +8,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isInjectionVector } from '../proxy/env.js';
+import { isInjectionVector, isPassableName } from '../proxy/env.js';
 
 /** A server entry as the agent wrote it (JSON object or TOML table). */
 export type Entry = Record<string, unknown>;
@@ -124,6 +124,52 @@ export function entryEnvNames(entry: Entry): string[] {
   return names;
 }
 
+/** What {@link addEnvPassthrough} changes in a wrapped entry. */
+export interface EnvPassthroughFix {
+  readonly entry: Entry;
+  /** The entry's new `args`: `--env NAME` pairs inserted before the `--`. */
+  readonly args: string[];
+  /** Names now passed. */
+  readonly added: string[];
+  /** Names the proxy refuses for `--env` (LD_PRELOAD, NODE_OPTIONS, …): the server will not get them. */
+  readonly refusedEnv: string[];
+}
+
+/**
+ * Make a wrapped entry pass every variable its `env` block (or Codex `env_vars`)
+ * sets: an entry wrapped by hand, or edited after setup, may set a variable the
+ * proxy then withholds (server-memory's `MEMORY_FILE_PATH`: the server silently
+ * writes elsewhere). Each missing name gets `--env NAME` before the `--`, so the
+ * value stays in the agent's env block and never moves into `args`.
+ * @returns the change, or undefined when nothing is missing (or the entry is not
+ *   wrapped, or passes the whole environment with `--inherit-env`)
+ */
+export function addEnvPassthrough(entry: Entry): EnvPassthroughFix | undefined {
+  const command = entry['command'];
+  const args = strings(entry['args']);
+  if (typeof command !== 'string' || args === undefined) return undefined;
+  const info = parseWrapped(command, args);
+  if (info === undefined) return undefined;
+  const line = [command, ...args];
+  const at = line.findIndex((w, i) => LAUNCHER_NAME.test(baseName(w)) && line[i + 1] === 'proxy');
+  const options = line.slice(at + 2);
+  const dash = options.indexOf('--');
+  if (options.slice(0, dash).includes('--inherit-env')) return undefined;
+  const names = entryEnvNames(entry);
+  const refusedEnv = names.filter((n) => !passable(n));
+  const added = names.filter((n) => passable(n) && !info.envNames.includes(n));
+  if (added.length === 0) return undefined;
+  // The `--` sits at line index at + 2 + dash, that is args index at + 1 + dash.
+  const cut = at + 1 + dash;
+  const next = [...args.slice(0, cut), ...added.flatMap((n) => ['--env', n]), ...args.slice(cut)];
+  return { entry: withCommand(entry, command, next), args: next, added, refusedEnv };
+}
+
+/** Whether `--env NAME` works for `name`: a valid name the proxy does not refuse. */
+function passable(name: string): boolean {
+  return isPassableName(name) && !isInjectionVector(name);
+}
+
 /** Options of {@link wrapEntry}. */
 export interface WrapOptions {
   /** Server name, passed as `--name`. */
@@ -138,7 +184,7 @@ export interface WrapResult {
   readonly entry: Entry;
   readonly command: string;
   readonly args: string[];
-  /** Variable names the proxy refuses for `--env` (LD_PRELOAD, NODE_OPTIONS, …): the server will not get them. */
+  /** Variable names the proxy refuses for `--env` (LD_PRELOAD, NODE_OPTIONS, …, or with `=`): the server will not get them. */
   readonly refusedEnv: string[];
 }
 
@@ -152,14 +198,14 @@ export function wrapEntry(entry: Entry, options: WrapOptions): WrapResult {
   if (typeof command !== 'string') throw new Error('wrapEntry: entry has no command');
   const origArgs = strings(entry['args']) ?? [];
   const names = entryEnvNames(entry);
-  const refusedEnv = names.filter(isInjectionVector);
+  const refusedEnv = names.filter((n) => !passable(n));
   const args = [
     ...options.launcher.args,
     'proxy',
     '--name',
     options.name,
     ...(options.configPath !== undefined ? ['-c', options.configPath] : []),
-    ...names.filter((n) => !isInjectionVector(n)).flatMap((n) => ['--env', n]),
+    ...names.filter(passable).flatMap((n) => ['--env', n]),
     '--',
     command,
     ...origArgs,

@@ -40,6 +40,12 @@ class Checker {
     return '';
   }
 
+  time(v: unknown, path: string): string | undefined {
+    if (typeof v === 'string') return v;
+    this.problems.push(`${path}: expected a string`);
+    return undefined;
+  }
+
   hash(o: Obj, path: string): string {
     const v = o['hash'];
     if (typeof v === 'string' && HASH.test(v)) return v;
@@ -94,6 +100,7 @@ class Checker {
       prompts: this.record(v, 'prompts', path, (e, p) => this.pinned(e, p)),
       templates: this.record(v, 'templates', path, (e, p) => this.pinned(e, p)),
     };
+    if (v['capabilitySets'] !== undefined) pins.capabilitySets = this.record(v, 'capabilitySets', path, (e, p) => this.time(e, p));
     if (v['instructions'] !== undefined) {
       const instructions = this.pinned(v['instructions'], `${path}.instructions`);
       if (instructions !== undefined) pins.instructions = instructions;

@@ -56,6 +56,12 @@ export interface ServerPins {
   prompts: Record<string, PinnedItem>;
   /** URI template → pin of the resource template's description. */
   templates: Record<string, PinnedItem>;
+  /**
+   * Client capability sets the server was seen with: set key (see `capabilities.ts`)
+   * → ISO 8601 time first seen. Absent in stores written before capability keying:
+   * then no set admits anything until one is recorded.
+   */
+  capabilitySets?: Record<string, string>;
 }
 
 /** The whole file. */

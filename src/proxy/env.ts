@@ -53,6 +53,15 @@ export function isFunctionExport(value: string): boolean {
   return value.startsWith('()');
 }
 
+/**
+ * Whether `name` can be given to `--env NAME`: not empty, no `=` (it would start the
+ * value) and no NUL. Other characters are valid in environment names (POSIX.1-2017
+ * §8.1 only reserves `=`), and agents' env blocks use them (`my-setting`).
+ */
+export function isPassableName(name: string): boolean {
+  return name !== '' && !name.includes('=') && !name.includes('\0');
+}
+
 /** Parsed `--env NAME[=VALUE]`. */
 export interface EnvSpec {
   readonly name: string;
@@ -68,7 +77,8 @@ export function parseEnvSpecs(specs: readonly string[]): EnvSpec[] {
   return specs.map((s) => {
     const eq = s.indexOf('=');
     const name = eq === -1 ? s : s.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_()]*$/.test(name)) throw new GuardError('USAGE', `--env: invalid variable name "${name}"`);
+    // Any name an agent's env block can hold (`my-setting`, `PROGRAMFILES(X86)`): only `=` and NUL cannot be in one.
+    if (!isPassableName(name)) throw new GuardError('USAGE', `--env: invalid variable name "${name}"`);
     const reason = refusalReason(name);
     if (reason !== undefined) throw new GuardError('ENV_REFUSED', `--env ${name} refused: ${reason}`);
     if (eq === -1) return { name };
@@ -146,4 +156,24 @@ export function buildChildEnv(
   for (const spec of options.specs) if (spec.value !== undefined) env[spec.name] = spec.value;
   const withheld = Object.keys(parent).filter((k) => !(k in env)).sort();
   return { env, withheld };
+}
+
+/** Name endings of variables that usually configure a server (where it keeps data, what it talks to). */
+const SETTING_NAME = /_(?:PATH|DIR|FILE|URL)$/i;
+
+/** Most names {@link withheldSettings} lists; the rest are counted. */
+export const MAX_SETTINGS_NAMED = 20;
+
+/**
+ * The withheld variables worth a warning at start: names ending in `_PATH`,
+ * `_DIR`, `_FILE` or `_URL` (such as server-memory's `MEMORY_FILE_PATH`), which
+ * usually say where a server keeps its data or what it talks to; without them a
+ * server silently falls back to a default location. Names `--env` would refuse
+ * (`LD_LIBRARY_PATH`, `NODE_PATH`, `GIT_EXEC_PATH`, …) are left out: the hint
+ * would not work for them. Names only: values are never read here.
+ * @param withheld {@link ChildEnv.withheld}
+ * @returns the matching names, sorted
+ */
+export function withheldSettings(withheld: readonly string[]): string[] {
+  return withheld.filter((n) => SETTING_NAME.test(n) && refusalReason(n) === undefined).sort();
 }

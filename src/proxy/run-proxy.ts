@@ -11,7 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
 import { AuditLog } from '../log/audit.js';
-import { buildChildEnv, parseEnvSpecs } from './env.js';
+import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
 import { EXIT_OUTPUT_GRACE_MS, spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
@@ -70,7 +70,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const server = identity.id;
   try {
     const late: { log?: AuditLog } = {};
-    const pins = store ? { store, server, log: (msg: string) => late.log?.info(msg) } : undefined;
+    const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
     chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
     const secrets = (): string[] => chain.secretValues();
     try {
@@ -103,6 +103,16 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     identity: identity.derived ? 'derived from the command' : '--name',
     pins: store?.path ?? 'off',
   });
+  // A withheld setting makes a server fall back silently (server-memory then writes into npx's cache): say so now, not only on a crash.
+  const settings = withheldSettings(childEnv.withheld);
+  if (settings.length > 0) {
+    const named = settings.slice(0, MAX_SETTINGS_NAMED);
+    const more = settings.length > named.length ? ` and ${settings.length - named.length} more` : '';
+    log.warn(
+      `withheld from the server (names only): ${named.join(', ')}${more}. They look like settings (*_PATH, *_DIR, *_FILE, *_URL); if the server needs one, pass it with --env ${named[0] as string} or config env.passthrough`,
+      { withheld_settings: named },
+    );
+  }
 
   chain.warmUp();
   const relay = new Relay({

@@ -9,10 +9,19 @@
  *
  * The store is re-read on every list, so an approval made while the proxy runs
  * takes effect at the next `tools/list`.
+ *
+ * Servers may list some tools only to clients that declare a capability (see
+ * `src/pins/capabilities.ts`). Each session's declared capability set is stored
+ * with the server's pins; a session whose client declares a capability that no
+ * earlier session declared pins the items not pinned yet, as first use does, and
+ * logs a warning naming them. A changed definition of a pinned item is drift
+ * whatever the client declares, and an unpinned item under capabilities already
+ * seen is `new-tool`.
  */
 import { joinPath } from './json-walk.js';
+import { MAX_CAPABILITY_SETS, capabilityNames, capabilitySetKey, newCapabilities } from '../pins/capabilities.js';
 import {
-  INSTRUCTIONS_KEY, PROMPT_PREFIX, TEMPLATE_PREFIX, ServerBudget, emptyServerPins, pinHash, promptPinDefinition,
+  INSTRUCTIONS_KEY, PROMPT_PREFIX, TEMPLATE_PREFIX, ServerBudget, emptyRecord, emptyServerPins, pinHash, promptPinDefinition,
   templatePinDefinition, toolPinDefinition, type PendingReason, type PinFile, type PinStore, type ServerPins, type StoreCap,
 } from '../pins/store.js';
 import { TOOL_TOO_DEEP, toolTooDeep } from './tool-text.js';
@@ -46,21 +55,35 @@ export const PIN_RULES = {
 /** Most removed tool names one log line names. */
 const MAX_GONE_NAMED = 20;
 
+/** Receives a note for the log; `warn` for what a person should look at. */
+export type PinLog = (msg: string, level?: 'info' | 'warn') => void;
+
+/** A session's capability decision: the set key to record (if any) and the capabilities new to the server. */
+interface CapabilityDecision {
+  readonly key: string | undefined;
+  readonly fresh: readonly string[];
+}
+
 /** Scans `initialize`, `tools/list`, `prompts/list` and `resources/templates/list` results against the pins. */
 export class PinScanner implements Scanner {
   readonly name = 'drift' as const;
   readonly #store: PinStore;
   readonly #server: string;
-  readonly #log: (msg: string) => void;
+  readonly #log: PinLog;
   /** Kinds with nothing pinned when the session started: everything this session shows is pinned (all pages). */
   readonly #firstUse = new Set<Kind>();
+  /** Names of the capabilities the client declared in `initialize`; undefined until seen, or when not keyable. */
+  #capabilities: string[] | undefined;
+  #initializeSeen = false;
+  /** Made at the session's first store change and then kept, as the store may replay a mutation. */
+  #capDecision: CapabilityDecision | undefined;
 
   /**
    * @param store the pin store (already loaded once at start, so a corrupt store fails before spawn)
    * @param server the server identity (see src/pins/identity.ts)
    * @param log receives notes such as removed tools
    */
-  constructor(store: PinStore, server: string, log: (msg: string) => void = () => undefined) {
+  constructor(store: PinStore, server: string, log: PinLog = () => undefined) {
     this.#store = store;
     this.#server = server;
     this.#log = log;
@@ -73,7 +96,10 @@ export class PinScanner implements Scanner {
   }
 
   scan(input: ScanInput): Finding[] {
-    if (input.direction !== 'server-to-client') return [];
+    if (input.direction === 'client-to-server') {
+      this.#initializeRequest(input);
+      return [];
+    }
     const result = input.message.result;
     if (result === null || typeof result !== 'object' || Array.isArray(result)) return [];
     switch (input.context?.method) {
@@ -90,6 +116,44 @@ export class PinScanner implements Scanner {
     }
   }
 
+  /** The client's first `initialize` request: note the capabilities it declares (MCP spec, "Lifecycle"). */
+  #initializeRequest(input: ScanInput): void {
+    const m = input.message;
+    if (m.method !== 'initialize' || m.id === undefined || this.#initializeSeen) return;
+    this.#initializeSeen = true;
+    const params = m.params;
+    this.#capabilities = params !== null && typeof params === 'object' && !Array.isArray(params) ? capabilityNames(params['capabilities']) : undefined;
+  }
+
+  /**
+   * At the session's first store change, decide whether the client's capability set is
+   * new for this server: when it has capabilities that no stored set has, first-use
+   * admission is open for this session. No stored sets at all (first use, or a store
+   * from before capability keying) admits nothing this way. Then (and on every replay
+   * of a mutation) record the set.
+   * @returns whether `pins` changed
+   */
+  #capabilityStep(pins: ServerPins): boolean {
+    if (this.#capDecision === undefined) {
+      const names = this.#capabilities;
+      let key = names === undefined ? undefined : capabilitySetKey(names);
+      let fresh: string[] = [];
+      const sets = pins.capabilitySets;
+      if (key !== undefined && names !== undefined && sets !== undefined && !Object.hasOwn(sets, key)) {
+        // A client cannot grow the store without limit by declaring ever new names.
+        if (Object.keys(sets).length >= MAX_CAPABILITY_SETS) key = undefined;
+        else fresh = newCapabilities(Object.keys(sets), names);
+      }
+      this.#capDecision = { key, fresh };
+    }
+    const key = this.#capDecision.key;
+    if (key === undefined) return false;
+    pins.capabilitySets ??= emptyRecord();
+    if (Object.hasOwn(pins.capabilitySets, key)) return false;
+    pins.capabilitySets[key] = now();
+    return true;
+  }
+
   // The store may run a mutation again (a save deferred by a busy lock): each run starts its findings afresh.
   #instructions(value: unknown): Finding[] {
     if (typeof value !== 'string') return [];
@@ -99,25 +163,31 @@ export class PinScanner implements Scanner {
     this.#store.record((file) => {
       const out: Finding[] = (findings = []);
       const pins = serverPins(file, this.#server);
+      const recorded = this.#capabilityStep(pins);
       const budget = new ServerBudget(pins);
       if (pins.instructions === undefined) {
         const cap = budget.admit('instructions', INSTRUCTIONS_KEY, value);
         if (cap !== undefined) {
           out.push(capFinding(cap, path));
-          return false;
+          return recorded;
         }
         pins.instructions = { hash, definition: value, pinnedAt: now() };
         return true;
       }
       if (pins.instructions.hash === hash) {
-        if (!Object.hasOwn(pins.pending, INSTRUCTIONS_KEY)) return false;
+        if (!Object.hasOwn(pins.pending, INSTRUCTIONS_KEY)) return recorded;
         delete pins.pending[INSTRUCTIONS_KEY];
         return true;
       }
+      // Changed instructions are drift whatever the client declares.
       out.push({ rule: PIN_RULES.instructions, category: 'drift', severity: 'high', path });
-      return recordPending(pins, budget, out, { key: INSTRUCTIONS_KEY, name: INSTRUCTIONS_KEY, path, definition: value, hash }, 'instructions-changed');
+      return recordPending(pins, budget, out, { key: INSTRUCTIONS_KEY, name: INSTRUCTIONS_KEY, path, definition: value, hash }, 'instructions-changed') || recorded;
     }, this.#log);
     return findings;
+  }
+
+  #admittedMessage(kind: Kind, names: readonly string[]): string {
+    return admittedText(this.#server, kind, names, this.#capDecision?.fresh ?? []);
   }
 
   #list(kind: Kind, items: unknown, base: string, define: (x: unknown) => unknown, complete: boolean): Finding[] {
@@ -139,12 +209,15 @@ export class PinScanner implements Scanner {
       seen.push({ key: prefix + name, name, path: joinPath(base, i), definition, hash: pinHash(definition) });
     });
     let findings: Finding[] = [...tooDeep];
+    let byCapability: string[] = [];
     this.#store.record((file) => {
       const out: Finding[] = (findings = [...tooDeep]);
+      const admitted: string[] = (byCapability = []);
       const pins = serverPins(file, this.#server);
+      let changed = this.#capabilityStep(pins);
+      const fresh = (this.#capDecision?.fresh.length ?? 0) > 0;
       const budget = new ServerBudget(pins);
       const pinned = pins[kind];
-      let changed = false;
       for (const s of seen) {
         const pin = pinned[s.name];
         if (kind === 'tools' && (s.name.startsWith(PROMPT_PREFIX) || s.name.startsWith(TEMPLATE_PREFIX) || s.name === INSTRUCTIONS_KEY)) {
@@ -160,11 +233,14 @@ export class PinScanner implements Scanner {
           }
           continue;
         }
-        if (pin === undefined && this.#firstUse.has(kind)) {
+        const first = this.#firstUse.has(kind);
+        // New capabilities: what the server lists for them is pinned as on first use, except what already waits for approval.
+        if (pin === undefined && (first || (fresh && !Object.hasOwn(pins.pending, s.key)))) {
           // First use: pin what the server shows, on every page of this session, up to the caps.
           const cap = budget.admit(kind, s.name, s.definition);
           if (cap === undefined) {
             pinned[s.name] = { hash: s.hash, definition: s.definition, pinnedAt: now() };
+            if (!first) admitted.push(s.name);
             changed = true;
             continue;
           }
@@ -181,6 +257,7 @@ export class PinScanner implements Scanner {
       }
       return changed;
     }, this.#log);
+    if (byCapability.length > 0) this.#log(this.#admittedMessage(kind, byCapability), 'warn');
     if (complete && kind === 'tools') {
       const names = new Set(seen.map((s) => s.name));
       const gone = Object.keys(this.#store.server(this.#server)?.tools ?? {}).filter((n) => !names.has(n));
@@ -191,6 +268,17 @@ export class PinScanner implements Scanner {
     }
     return findings;
   }
+}
+
+/** The warning for items pinned because the client declared capabilities new to the server. */
+function admittedText(server: string, kind: Kind, names: readonly string[], fresh: readonly string[]): string {
+  const label = kind === 'tools' ? 'tools' : kind === 'prompts' ? 'prompts' : 'resource templates';
+  const more = names.length > MAX_GONE_NAMED ? ` and ${names.length - MAX_GONE_NAMED} more` : '';
+  return (
+    `server ${server}: the client declares capabilities no earlier session declared (${fresh.join(', ')}); ` +
+    `pinned ${names.length} ${label} first listed with them: ${names.slice(0, MAX_GONE_NAMED).join(', ')}${more}. ` +
+    `Review them with \`mcp-guard pins list ${server}\`; a changed definition of a pinned item is still withheld as drift`
+  );
 }
 
 /** The finding for an item the store has no room for (it is hidden: drift findings filter their item). */

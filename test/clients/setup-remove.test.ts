@@ -42,9 +42,11 @@ describe('setup and remove on a fixture home with every agent', () => {
     // remote entries are untouched and reported
     const remote = reports.flatMap((r) => r.items.filter((i) => i.status === 'remote').map((i) => i.name)).sort();
     expect(remote).toEqual(['atlassian', 'context7', 'events', 'figma', 'figma', 'github-remote', 'linear', 'sentry']);
-    // already-wrapped entries are recognised and left as they were
+    // already-wrapped entries are recognised and left as they were, unless their env block sets a variable they withhold
     const already = reports.flatMap((r) => r.items.filter((i) => i.status === 'already-wrapped').map((i) => i.name)).sort();
-    expect(already).toEqual(['everything', 'memory']);
+    expect(already).toEqual(['everything']);
+    const envAdded = reports.flatMap((r) => r.items.filter((i) => i.status === 'env-added').map((i) => i.name));
+    expect(envAdded).toEqual(['memory']);
   });
 
   it('rewrites command and args and keeps env, cwd, type and unknown keys', () => {
@@ -107,7 +109,9 @@ describe('setup and remove on a fixture home with every agent', () => {
     const reports = runRemove(opts());
     const statuses = reports.flatMap((r) => r.items.map((i) => `${i.name}:${i.status}`));
     expect(statuses.filter((s) => s.endsWith(':unwrapped'))).toEqual([]);
-    expect(statuses.filter((s) => s.endsWith(':unrecorded')).sort()).toEqual(['everything:unrecorded', 'memory:unrecorded']);
+    expect(statuses.filter((s) => s.endsWith(':unrecorded')).sort()).toEqual(['everything:unrecorded']);
+    // the hand-wrapped entry setup gave --env MEMORY_FILE_PATH goes back to exactly what the user wrote
+    expect(statuses).toContain('memory:restored');
     const after = snapshot(h.home);
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [file, bytes] of before) expect(after.get(file)?.toString('utf8'), file).toBe(bytes.toString('utf8'));
