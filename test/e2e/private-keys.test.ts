@@ -137,6 +137,14 @@ describe('a private key read through the proxy is redacted from BEGIN to END', (
     expect(MARKER.test(decoded), 'marker in the blob').toBe(true);
   });
 
+  it.skipIf(!HAVE_OPENSSL)(`a whole key followed by a truncated one in the same file is blocked${skipped('openssl', HAVE_OPENSSL)}`, async () => {
+    const whole = readFileSync(files['pkcs8-rsa (openssl genpkey)'] ?? '', 'utf8');
+    const cut = withoutEnd(readFileSync(files['dsa (openssl pkey -traditional)'] ?? '', 'utf8'));
+    const err = await errorOf(readText(write('whole-then-cut.pem', `${whole}${cut}`)));
+    expect(err.code).toBe(BLOCKED);
+    expect(err.message).toMatch(/has no END line within the 64 KiB scan window/);
+  });
+
   it('a key whose END lies past the scan window (64 KiB) is blocked', async () => {
     const lines = (randomBytes(48 * 1500).toString('base64').match(/.{64}/g) ?? []).join('\n');
     const f = write('huge.pem', `-----BEGIN RSA PRIVATE KEY-----\n${lines}\n-----END RSA PRIVATE KEY-----\n`);
