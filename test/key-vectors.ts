@@ -180,6 +180,17 @@ export function ageIdentity(): { file: string; secretLine: string } {
 }
 
 /**
+ * A post-quantum age identity as `age-keygen -pq` (age 1.3) writes it: the
+ * 32-byte ML-KEM-768 + X25519 seed, Bech32 under `AGE-SECRET-KEY-PQ-` in upper
+ * case (c2sp.org/age, mlkem768x25519). The `age1pq1…` public key comment is
+ * syntactically valid Bech32 over 1216 random bytes, not derived from the seed.
+ */
+export function agePqIdentity(): { file: string; secretLine: string } {
+  const secretLine = bech32('age-secret-key-pq-', randomBytes(32)).toUpperCase();
+  return { file: `# created: 2026-12-07T00:00:00Z\n# public key: ${bech32('age1pq', randomBytes(1216))}\n${secretLine}\n`, secretLine };
+}
+
+/**
  * An age-encrypted file in ASCII armor (age-encryption.org/v1 § ASCII armor):
  * ciphertext, not a secret, so it must pass unchanged.
  */
@@ -216,7 +227,7 @@ export function serviceAccountJson(pkcs8File?: string): { file: string; pem: str
  * The body lines of every private-key block in `text`: the lines strictly
  * between a `-----BEGIN … PRIVATE KEY…-----` line and its `-----END` line (PEM
  * headers included), the private part of a PuTTY file (after `Private-Lines:`
- * up to and including `Private-MAC:`), and `AGE-SECRET-KEY-1…` lines. Text
+ * up to and including `Private-MAC:`), and `AGE-SECRET-KEY-1…` / `AGE-SECRET-KEY-PQ-1…` lines. Text
  * with `\n` escapes (JSON) is split on them too. Blank lines are left out.
  */
 export function bodyLines(text: string): string[] {
@@ -231,7 +242,7 @@ export function bodyLines(text: string): string[] {
       out.push(line);
       inside = undefined;
     } else if (inside !== undefined && line.trim() !== '') out.push(line);
-    else if (/AGE-SECRET-KEY-1/.test(line)) out.push(line);
+    else if (/AGE-SECRET-KEY-(?:PQ-)?1/.test(line)) out.push(line);
   }
   return out;
 }

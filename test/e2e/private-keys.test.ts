@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCKED } from '../../src/proxy/jsonrpc.js';
 import { ROOT, connectProxied, errorOf, jsonLines, tempDir, type Proxied } from '../helpers.js';
 import {
-  ageArmor, ageIdentity, bodyLines, gpgExport, have, leakedLines, opensslKeys, puttyKey, serviceAccountJson, sshKeys, withoutEnd,
+  ageArmor, ageIdentity, agePqIdentity, bodyLines, gpgExport, have, leakedLines, opensslKeys, puttyKey, serviceAccountJson, sshKeys, withoutEnd,
 } from '../key-vectors.js';
 
 const FILE_SERVER = join(ROOT, 'test', 'fixtures', 'file-server.js');
@@ -43,6 +43,7 @@ beforeAll(async () => {
   if (HAVE_GPG) files['pgp (gpg --export-secret-keys --armor)'] = write('pgp.asc', gpgExport());
   files['putty-ppk-v3 (built in code)'] = write('key.ppk', puttyKey());
   files['age identity (built in code)'] = write('age.txt', ageIdentity().file);
+  files['age post-quantum identity (built in code)'] = write('age-pq.txt', agePqIdentity().file);
   files['service-account json (openssl genpkey PKCS#8)'] = write('sa.json', serviceAccountJson(HAVE_OPENSSL ? files['pkcs8-rsa (openssl genpkey)'] : undefined).file);
   proxied = await connectProxied([FILE_SERVER], ['--env', 'FILE_ROOT'], { FILE_ROOT: dir });
   await proxied.client.listTools();
@@ -179,6 +180,12 @@ describe('single-value and JSON-embedded keys', () => {
     expectNoLeak(bodyLines(original), received, 'the client');
     expect(MARKER.test(received), 'marker').toBe(true);
     expect(received.includes('# public key: age1'), 'comments kept').toBe(true);
+  });
+
+  it('a post-quantum age identity (age-keygen -pq): the AGE-SECRET-KEY-PQ line is redacted', async () => {
+    const { original, received } = await read('age post-quantum identity (built in code)');
+    expectNoLeak(bodyLines(original), received, 'the client');
+    expect(MARKER.test(received), 'marker').toBe(true);
   });
 
   it('an age-encrypted file (ASCII armor) is not a secret and passes unchanged', async () => {
