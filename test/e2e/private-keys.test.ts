@@ -195,20 +195,32 @@ describe('single-value and JSON-embedded keys', () => {
 });
 
 describe('audit log of response-side DLP', () => {
-  it('redact and block decisions carry a masked preview, and no body line is logged', async () => {
-    const log = jsonLines(proxied.stderr().split('\n').filter((l) => l.startsWith('{')).join('\n'));
-    const decisions = log.filter((e) => e['event'] === 'decision' && e['direction'] === 'server-to-client');
-    for (const action of ['redact', 'block']) {
-      const d = decisions.find((e) => e['action'] === action && (e['findings'] as Array<{ category: string }>).some((f) => f.category === 'dlp'));
-      expect(d, `a ${action} decision was logged`).toBeDefined();
-      for (const f of (d?.['findings'] ?? []) as Array<{ category: string; masked?: string }>) {
-        if (f.category === 'dlp') expect(f.masked, 'masked preview').toMatch(/^.{0,4}…\[\d+ chars\]$|^\*\*\*\[\d+ chars\]$/);
-      }
-    }
-    const open = decisions.flatMap((e) => e['findings'] as Array<{ rule: string; unterminated?: boolean }>).filter((f) => f.unterminated === true);
-    expect(open.map((f) => f.rule)).toContain('private-key-pem');
-    expect(open.map((f) => f.rule)).toContain('putty-private-key');
-      for (const path of Object.values(files)) {
+  type Logged = { rule: string; category: string; masked?: string; unterminated?: boolean };
+  const decisionsSince = (from: number): Array<Record<string, unknown>> =>
+    jsonLines(proxied.stderr().slice(from).split('\n').filter((l) => l.startsWith('{')).join('\n'))
+      .filter((e) => e['event'] === 'decision' && e['direction'] === 'server-to-client');
+  const MASKED = /^.{0,4}…\[\d+ chars\]$|^\*\*\*\[\d+ chars\]$/;
+
+  it('a redacted and a blocked response each log their credential findings with a masked preview', async () => {
+    const ppk = files['putty-ppk-v3 (built in code)'] ?? '';
+    const check = (d: Record<string, unknown> | undefined, action: string): Logged[] => {
+      expect(d?.['action']).toBe(action);
+      const findings = (d?.['findings'] ?? []) as Logged[];
+      expect(findings.some((f) => f.rule === 'putty-private-key')).toBe(true);
+      for (const f of findings.filter((x) => x.category === 'dlp')) expect(f.masked, `${f.rule}: masked preview`).toMatch(MASKED);
+      return findings;
+    };
+    let from = proxied.stderr().length;
+    await readText(ppk);
+    check(decisionsSince(from)[0], 'redact');
+    from = proxied.stderr().length;
+    await errorOf(readText(write('audit-cut.ppk', withoutEnd(readFileSync(ppk, 'utf8')))));
+    const blocked = check(decisionsSince(from)[0], 'block');
+    expect(blocked.find((f) => f.rule === 'putty-private-key')?.unterminated).toBe(true);
+  });
+
+  it('no body line of any key read in this file reached the audit log', () => {
+    for (const path of Object.values(files)) {
       expectNoLeak(bodyLines(readFileSync(path, 'utf8')), proxied.stderr(), `the audit log (${relative(dir, path)})`);
     }
   });
