@@ -118,7 +118,7 @@ describe('a private key read through the proxy is redacted from BEGIN to END', (
       const err = await errorOf(readText(cut));
       expect(err.code).toBe(BLOCKED);
       expect(err.message).toMatch(/blocked tools\/call response from tool "read_text_file": found a credential/);
-      expect(err.message).toMatch(/has no END line within the 64 KiB scan window/);
+      expect(err.message).toMatch(/has no END line after its key material \(missing, cut off, or past the 64 KiB scan window\)/);
       expectNoLeak(bodyLines(original), `${err.message}\n${JSON.stringify(err.data)}`, 'the block message');
     });
   }
@@ -143,7 +143,7 @@ describe('a private key read through the proxy is redacted from BEGIN to END', (
     const cut = withoutEnd(readFileSync(files['dsa (openssl pkey -traditional)'] ?? '', 'utf8'));
     const err = await errorOf(readText(write('whole-then-cut.pem', `${whole}${cut}`)));
     expect(err.code).toBe(BLOCKED);
-    expect(err.message).toMatch(/has no END line within the 64 KiB scan window/);
+    expect(err.message).toMatch(/has no END line after its key material \(missing, cut off, or past the 64 KiB scan window\)/);
   });
 
   it('a key whose END lies past the scan window (64 KiB) is blocked', async () => {
@@ -152,7 +152,7 @@ describe('a private key read through the proxy is redacted from BEGIN to END', (
     const err = await errorOf(readText(f));
     expect(err.code).toBe(BLOCKED);
     expect(err.message).toMatch(/blocked tools\/call response from tool "read_text_file": found a credential/);
-    expect(err.message).toMatch(/has no END line within the 64 KiB scan window/);
+    expect(err.message).toMatch(/has no END line after its key material \(missing, cut off, or past the 64 KiB scan window\)/);
   });
 
   it.skipIf(!HAVE_OPENSSL)(`a key with foreign text between BEGIN and END is blocked, not partly redacted${skipped('openssl', HAVE_OPENSSL)}`, async () => {
@@ -161,7 +161,7 @@ describe('a private key read through the proxy is redacted from BEGIN to END', (
     const err = await errorOf(readText(write('interrupted.pem', lines.join('\n'))));
     expect(err.code).toBe(BLOCKED);
     expect(err.message).toMatch(/blocked tools\/call response from tool "read_text_file": found a credential/);
-    expect(err.message).toMatch(/has no END line within the 64 KiB scan window/);
+    expect(err.message).toMatch(/has no END line after its key material \(missing, cut off, or past the 64 KiB scan window\)/);
   });
 });
 
