@@ -12,7 +12,7 @@ import { DlpScanner } from '../src/scan/dlp-scanner.js';
 import { ResponseScanner } from '../src/scan/response-scanner.js';
 import type { JsonRpcMessage } from '../src/scan/types.js';
 
-const rules = loadBuiltinRules().filter((r) => r.id === 'private-key-pem' || r.id === 'putty-private-key');
+const rules = loadBuiltinRules().filter((r) => ['private-key-pem', 'putty-private-key', 'ssh2-private-key'].includes(r.id));
 const matcher = new RuleMatcher(rules);
 /** Deterministic base64-looking lines (not a key). */
 const line = (i: number): string => `MIIE${String(i).padStart(4, '0')}`.padEnd(64, 'Qx9+/').slice(0, 64);
@@ -38,6 +38,22 @@ describe('block rules span BEGIN to END', () => {
     const text = `{"private_key": "${value}", "client_email": "x@y.iam.gserviceaccount.com"}`;
     const [h] = matcher.find(text).hits;
     expect(text.slice(h?.start, h?.end)).toBe(value);
+  });
+
+  it('CRLF line ends, and a key indented in a YAML block scalar, close as usual', () => {
+    const crlf = pem(8).replace(/\n/g, '\r\n');
+    expect(matcher.find(`x\r\n${crlf}\r\n`).hits.map((h) => [h.open, h.end - h.start])).toEqual([[undefined, crlf.length]]);
+    const yaml = `tls:\n  key: |\n${pem(8).split('\n').map((l) => `    ${l}`).join('\n')}\n  cert: x\n`;
+    const [h] = matcher.find(yaml).hits;
+    expect(h?.open).toBeUndefined();
+    expect(yaml.slice(h?.start, h?.end)).toBe(pem(8).split('\n').map((l, i) => (i === 0 ? l : `    ${l}`)).join('\n'));
+  });
+
+  it('an SSH.com key with a header continued over two lines is taken whole', () => {
+    const key = `---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nSubject: dev\nComment: "a long comment that RFC 4716 wraps with a backslash \\\nat the end"\n${body(6)}\n---- END SSH2 ENCRYPTED PRIVATE KEY ----`;
+    const [h] = matcher.find(`x\n${key}\ny`).hits;
+    expect(h?.rule.id).toBe('ssh2-private-key');
+    expect(h?.matched).toBe(key);
   });
 
   it('without an END line the hit is open, and one open hit ends the rule scan', () => {
