@@ -83,6 +83,7 @@ export class AuditLog {
       path: f.path,
       ...(f.transform ? { transform: f.transform } : {}),
       ...(f.masked ? { masked: f.masked } : {}),
+      ...(f.unterminated ? { unterminated: true } : {}),
     }));
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
     this.#logger[level](

@@ -5,6 +5,7 @@
  */
 import { joinPath } from '../scan/json-walk.js';
 import type { Finding, JsonRpcMessage } from '../scan/types.js';
+import { MAX_BLOCK_CHARS } from '../scan/matcher.js';
 
 export const PARSE_ERROR = -32700;
 export const INVALID_REQUEST = -32600;
@@ -96,7 +97,11 @@ export function blockMessage(what: string, findings: readonly Finding[]): string
   const cats = [...new Set(findings.map((f) => CATEGORY_WORDS[f.category]))].join(', ');
   const first = findings[0];
   const detail = first ? ` (${first.rule} at ${first.path === '' ? 'the frame' : first.path}${findings.length > 1 ? `, +${findings.length - 1} more` : ''})` : '';
-  const hint = first !== undefined ? PROTOCOL_HINTS[first.rule] : undefined;
+  // A key block without its END line blocks even under `redact`: say why, or the user cannot tell it from a plain DLP block.
+  const open = findings.find((f) => f.unterminated);
+  const hint = open !== undefined
+    ? `the key block (${open.rule}) has no END line after its key material (missing, cut off, or past the ${MAX_BLOCK_CHARS / 1024} KiB scan window), so it cannot be redacted whole`
+    : first !== undefined ? PROTOCOL_HINTS[first.rule] : undefined;
   return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}`;
 }
 

@@ -343,13 +343,15 @@ function toolOf(input: ScanInput): string | undefined {
  * Drop repeated findings with the same rule and path: findings with distinct
  * spans are all kept (for redaction); a finding without a span (a decoded view
  * of the same field) is dropped when a located one exists, else the first is kept.
+ * An `unterminated` finding (a key block without END) is always kept: redacting
+ * the whole keys next to it would leave its body in place.
  */
 export function dedupe(findings: readonly Finding[]): Finding[] {
   const located = new Set(findings.filter((f) => f.span).map((f) => `${f.rule}\0${f.path}`));
   const seen = new Set<string>();
   return findings.filter((f) => {
     const base = `${f.rule}\0${f.path}`;
-    if (!f.span && located.has(base)) return false;
+    if (!f.span && f.unterminated !== true && located.has(base)) return false;
     const key = `${base}\0${f.span ? f.span.start : ''}`;
     if (seen.has(key)) return false;
     seen.add(key);

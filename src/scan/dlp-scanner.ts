@@ -148,7 +148,8 @@ export class DlpScanner implements Scanner {
         severity: h.rule.severity,
         path,
         masked: h.masked,
-        ...(h.transform ? { transform: h.transform } : redactable ? { span: { start: h.start, end: h.end } } : {}),
+        ...(h.open ? { unterminated: true as const } : {}),
+        ...(h.transform ? { transform: h.transform } : redactable && !h.open ? { span: { start: h.start, end: h.end } } : {}),
       });
     }
     this.#envSecrets?.scan(text, path, undefined, findings);
@@ -158,7 +159,7 @@ export class DlpScanner implements Scanner {
     for (const d of decoded.views) {
       for (const h of this.#hits(this.#matcher.find(d.text, { skip: found }), path, findings)) {
         found.add(h.rule.id);
-        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
+        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked, ...(h.open ? { unterminated: true as const } : {}) });
       }
       this.#envSecrets?.scan(d.text, path, d.transform, findings);
     }

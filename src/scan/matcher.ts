@@ -23,6 +23,12 @@ export interface RuleHit {
   readonly end: number;
   readonly matched: string;
   readonly masked: string;
+  /**
+   * Set for a multi-line secret whose closing line was not found: missing, past
+   * {@link MAX_BLOCK_CHARS}, or after characters that are not key material. The
+   * span then covers only the opening, so it must not be redacted: the frame is blocked.
+   */
+  readonly open?: true;
 }
 
 /** Options for {@link RuleMatcher.match}. */
@@ -45,6 +51,34 @@ export const MAX_HITS_PER_RULE = 64;
  * input. Reaching it marks the rule `limited`: decoys cannot hide what follows.
  */
 export const MAX_REJECTED_PER_RULE = 4096;
+/**
+ * How far (UTF-16 units, from the end of a rule's opening match) the closing
+ * line of a multi-line secret is looked for: 64 KiB. The largest private keys
+ * in use fit well inside it (RSA 16384 in PEM is about 12.5 KB; an OpenPGP
+ * secret key export with several subkeys a few tens of KB); a block that runs
+ * longer is reported `open` and blocked, never half redacted.
+ */
+export const MAX_BLOCK_CHARS = 64 * 1024;
+/**
+ * What may stand between a block's opening and its closing line: base64
+ * (RFC 4648 § 4), whitespace, and backslashes of `\n` escapes when the block
+ * sits in a JSON or code string. PEM headers (`Proc-Type`, `DEK-Info`) and
+ * armor headers come before the first line of key material, inside the opening match.
+ */
+const BLOCK_BODY = new RE2('^[A-Za-z0-9+/=\\s\\\\]*$', 'u');
+
+/**
+ * The end offset of the closing line of the block whose opening ends at `from`,
+ * or undefined when there is none within {@link MAX_BLOCK_CHARS}, or when the
+ * text before it is not key material. One RE2 search and one RE2 test over at
+ * most the window: linear.
+ */
+function blockEnd(subject: string, from: number, end: RE2): number | undefined {
+  const window = subject.slice(from, from + MAX_BLOCK_CHARS);
+  const m = end.exec(window);
+  if (m === null || !BLOCK_BODY.test(window.slice(0, m.index))) return undefined;
+  return from + m.index + m[0].length;
+}
 
 /** Hits of {@link RuleMatcher.find}, and the rules whose scan stopped at a cap before the end of a text. */
 export interface MatchResult {
@@ -170,8 +204,8 @@ export class RuleMatcher {
         if (capped && !limited.includes(rule)) limited.push(rule);
         if (found.length === 0) continue;
         seen.add(rule.id);
-        for (const [start, end, matched] of found) {
-          hits.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) });
+        for (const [start, end, matched, open] of found) {
+          hits.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched), ...(open ? { open } : {}) });
         }
       }
     }
@@ -188,9 +222,14 @@ export class RuleMatcher {
     return this.rules.filter((r) => picked.has(r));
   }
 
-  /** Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left. */
-  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): { found: Array<[number, number, string]>; capped: boolean } {
-    const out: Array<[number, number, string]> = [];
+  /**
+   * Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left.
+   * A multi-line rule's span runs from the start of its opening match to the end
+   * of its closing line; an opening with no closing line is the last span taken
+   * (flagged open: the frame is blocked whatever follows).
+   */
+  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): { found: Array<[number, number, string, true?]>; capped: boolean } {
+    const out: Array<[number, number, string, true?]> = [];
     const re = rule.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -216,7 +255,17 @@ export class RuleMatcher {
         rejected++;
         continue;
       }
-      out.push([start, start + text.length, text]);
+      if (rule.end !== undefined) {
+        const close = blockEnd(subject, m.index + m[0].length, rule.end);
+        if (close === undefined) {
+          out.push([m.index, m.index + m[0].length, m[0], true]);
+          break;
+        }
+        out.push([m.index, close, subject.slice(m.index, close)]);
+        re.lastIndex = close;
+      } else {
+        out.push([start, start + text.length, text]);
+      }
       if (firstOnly) break;
     }
     re.lastIndex = 0;

@@ -6,7 +6,7 @@
  * stripped, confusables mapped); both see the decoded views. Each finding's
  * category is its rule's, and located matches carry spans for `redact`.
  */
-import type { RuleMatcher } from './matcher.js';
+import type { RuleHit, RuleMatcher } from './matcher.js';
 import type { RuleCategory } from './rule-pack.js';
 import { decodeAll } from './decoders.js';
 import { SCAN_LIMIT_RULES } from './dlp-scanner.js';
@@ -52,13 +52,10 @@ export class ResponseScanner implements Scanner {
       const exact = h.transform === undefined;
       const seg = exact ? segmentAt(extracted, h.start) : undefined;
       findings.push({
-        rule: h.rule.id,
-        category: categoryOf(h.rule.category),
-        severity: h.rule.severity,
-        path: seg?.path ?? pathFor(extracted),
+        ...hitFinding(h, seg?.path ?? pathFor(extracted)),
         ...(h.transform ? { transform: h.transform } : {}),
-        // Redactable only when the match lies inside one field that can be rewritten in place.
-        ...(seg && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
+        // Redactable only when the whole match (a key block from BEGIN to END) lies inside one field that can be rewritten in place.
+        ...(seg && !h.open && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
     if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
@@ -67,13 +64,28 @@ export class ResponseScanner implements Scanner {
       for (const d of decodeAll(part)) {
         const found = this.#matcher.find(d.text);
         if (found.limited.length > 0) findings.push({ rule: SCAN_LIMIT_RULES.hits, category: 'protocol', severity: 'high', path: seg.path });
-        for (const h of found.hits) {
-          findings.push({ rule: h.rule.id, category: categoryOf(h.rule.category), severity: h.rule.severity, path: seg.path, transform: d.transform });
-        }
+        for (const h of found.hits) findings.push({ ...hitFinding(h, seg.path), transform: d.transform });
       }
     }
     return findings;
   }
+}
+
+/**
+ * The finding for a rule hit at `path`, without span or transform. Credential
+ * findings carry the masked preview (`maskSecret`: `ghp_…[40 chars]`), as
+ * argument DLP findings do, and `unterminated` for a key block with no END line.
+ */
+function hitFinding(h: RuleHit, path: string): Finding {
+  const category = categoryOf(h.rule.category);
+  return {
+    rule: h.rule.id,
+    category,
+    severity: h.rule.severity,
+    path,
+    ...(category === 'dlp' ? { masked: h.masked } : {}),
+    ...(h.open ? { unterminated: true as const } : {}),
+  };
 }
 
 function categoryOf(c: RuleCategory): Finding['category'] {

@@ -12,6 +12,7 @@
  *     keywords: [ghp_]                # literal hints, documentation and prefilter
  *     validator: github-crc32         # optional, see validators.ts
  *     variants: [raw]                 # optional, which text variants to scan (normalize.ts)
+ *     end: '-----END[ A-Z]{0,30}PRIVATE KEY-----'  # optional, multi-line secrets: see CompiledRule.end
  *     examples:
  *       match: ['ghp_…']
  *       no_match: ['ghp_short']
@@ -46,6 +47,8 @@ function buildSchemas(z: typeof Zod) {
     keywords: z.array(z.string().min(1)).optional(),
     validator: z.enum(VALIDATOR_NAMES).optional(),
     variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
+    /** RE2 regex of the line that closes a multi-line secret (PEM END line, PuTTY Private-MAC); see CompiledRule.end. */
+    end: z.string().min(1).optional(),
     /** Source of the format: provider docs URL or spec section. */
     source: z.string().optional(),
     examples: z.strictObject({
@@ -76,6 +79,15 @@ export interface CompiledRule {
   readonly variants: readonly VariantName[];
   /** Global RE2 used to enumerate matches (compiled on first use for prevalidated rules). */
   readonly re: RE2;
+  /**
+   * For a multi-line secret (a private key block): the RE2 of its closing line.
+   * A match of `re` is the opening (BEGIN line and the first line of key
+   * material); the matcher extends it to the end of the closing line across key
+   * body characters, so redaction covers the block whole, or reports it `open`
+   * when no closing line follows (see matcher.ts, `MAX_BLOCK_CHARS`).
+   * Undefined for single-token rules.
+   */
+  readonly end: RE2 | undefined;
   readonly spec: RuleSpec;
 }
 
@@ -120,6 +132,7 @@ function defaultVariants(category: RuleCategory): VariantName[] {
  */
 export function compileRule(spec: RuleSpec, origin: string, lazy = false): CompiledRule {
   let re: RE2 | undefined = lazy ? undefined : compileRegex(spec.id, spec.regex);
+  let end: RE2 | undefined = lazy || spec.end === undefined ? undefined : compileRegex(spec.id, spec.end, 'u');
   return {
     id: spec.id,
     category: spec.category,
@@ -130,6 +143,9 @@ export function compileRule(spec: RuleSpec, origin: string, lazy = false): Compi
     variants: spec.variants ?? defaultVariants(spec.category),
     get re(): RE2 {
       return (re ??= compileRegex(spec.id, spec.regex));
+    },
+    get end(): RE2 | undefined {
+      return spec.end === undefined ? undefined : (end ??= compileRegex(spec.id, spec.end, 'u'));
     },
     spec,
   };

@@ -35,6 +35,13 @@ export interface Finding {
    * which is what the `redact` action needs. Internal: never shown to clients.
    */
   readonly span?: { readonly start: number; readonly end: number };
+  /**
+   * Set for a multi-line secret (a private key block) whose closing line was not
+   * found: missing, past the scan window (`MAX_BLOCK_CHARS`, 64 KiB) or after
+   * text that is not key material. Such a finding has no `span`, so the `redact`
+   * action blocks the frame: half a key must not be passed on as redacted.
+   */
+  readonly unterminated?: true;
 }
 
 /** Any JSON value. */
