@@ -1,4 +1,7 @@
 /** Each scanner with ok (clean) and ng (attack) cases, on small inline rule sets. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileRule, type RuleSpec } from '../src/scan/rule-pack.js';
@@ -61,6 +64,15 @@ describe('DlpScanner', () => {
     const f = env.scan(req({ arguments: { v: `leak ${Buffer.from(secret).toString('base64')}` } }));
     expect(f[0]).toMatchObject({ rule: 'env-secret', path: 'params.arguments.v' });
     expect(JSON.stringify(f)).not.toContain(secret);
+  });
+  it('ok: a random temporary directory in the environment is a path, not a secret; a slash-bearing key still is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-guard-Zx9qR7mK2wP5-'));
+    const key = 'aB3/x9Qz+Lm2/Wp7Rt5Vn8Yk4Hd6Fg1s';
+    const env = new EnvSecrets({ FILE_ROOT: dir, NEW_FILE: join(dir, 'q7Lm2Wp7Rt5Vn8Yk.json'), API_KEY: key, ROOTED_KEY: `/${key}` });
+    expect(env.values()).not.toContain(dir);
+    expect(env.values().some((v) => v.includes('q7Lm2Wp7Rt5Vn8Yk'))).toBe(false);
+    expect(env.values()).toContain(key);
+    expect(env.values()).toContain(`/${key}`);
   });
 });
 

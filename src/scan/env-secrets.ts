@@ -4,12 +4,31 @@
  * encoded, in outbound arguments is a finding. This catches a leaked key for
  * which no pattern exists.
  */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import { shannonEntropy } from './validators.js';
 import { maskSecret } from './mask.js';
 import type { Finding } from './types.js';
 
 /** Variable names whose values are never treated as secrets (paths, locale, terminal, …). */
 const IGNORED_NAMES = /^(?:PATH|HOME|PWD|OLDPWD|SHELL|TERM|LANG|LC_\w+|TZ|TMPDIR|USER|LOGNAME|HOSTNAME|SHLVL|_|NODE|npm_\w+|INIT_CWD|COLORTERM|TERM_\w+|XDG_\w+|DISPLAY|EDITOR|PAGER|MANPATH|INFOPATH|PYENV\w*|NVM_\w+|GOPATH|CARGO_HOME|RUSTUP_HOME|JAVA_HOME|PS1|LS_COLORS)$/;
+
+/**
+ * An absolute path that exists, or whose parent directory exists: a random
+ * temporary directory's name has high entropy, but it is not a secret, and
+ * agents pass such paths as arguments all the time. Base64 keys may contain `/`,
+ * so a value only counts as a path when the filesystem says so.
+ */
+function isFilesystemPath(value: string): boolean {
+  if (!isAbsolute(value)) return false;
+  try {
+    const parent = dirname(value);
+    // The root itself does not count as a parent: "/<base64>" would pass for a path.
+    return existsSync(value) || (parent !== dirname(parent) && existsSync(parent));
+  } catch {
+    return false;
+  }
+}
 
 /** Minimum value length in characters. */
 export const ENV_SECRET_MIN_LENGTH = 16;
@@ -30,6 +49,7 @@ export class EnvSecrets {
       if (value.length < ENV_SECRET_MIN_LENGTH || value.length > 4096) continue;
       if (/[\s/\\:]/.test(value) && !/^[A-Za-z0-9+/=_-]+$/.test(value)) continue; // paths, URL lists, sentences
       if (shannonEntropy(value) < ENV_SECRET_MIN_ENTROPY) continue;
+      if (isFilesystemPath(value)) continue;
       const buf = Buffer.from(value, 'utf8');
       for (const form of [value, buf.toString('base64'), buf.toString('base64url'), buf.toString('hex'), encodeURIComponent(value)]) {
         this.#forms.set(form.replace(/=+$/, ''), name);
