@@ -210,12 +210,17 @@ describe('audit log of response-side DLP', () => {
       for (const f of findings.filter((x) => x.category === 'dlp')) expect(f.masked, `${f.rule}: masked preview`).toMatch(MASKED);
       return findings;
     };
+    // The audit line goes to stderr, which may arrive after the answer on stdout: wait for it.
+    const decisionAfter = async (from: number): Promise<Record<string, unknown> | undefined> => {
+      for (let waited = 0; decisionsSince(from).length === 0 && waited < 10_000; waited += 20) await new Promise((ok) => setTimeout(ok, 20));
+      return decisionsSince(from)[0];
+    };
     let from = proxied.stderr().length;
     await readText(ppk);
-    check(decisionsSince(from)[0], 'redact');
+    check(await decisionAfter(from), 'redact');
     from = proxied.stderr().length;
     await errorOf(readText(write('audit-cut.ppk', withoutEnd(readFileSync(ppk, 'utf8')))));
-    const blocked = check(decisionsSince(from)[0], 'block');
+    const blocked = check(await decisionAfter(from), 'block');
     expect(blocked.find((f) => f.rule === 'putty-private-key')?.unterminated).toBe(true);
   });
 

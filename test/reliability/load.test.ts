@@ -8,7 +8,7 @@
  * scripts/bench-load.js) and far below what buffering the traffic would take:
  * they catch "unbounded", not "a little slower".
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HAS_PROC, INIT, MiB, call, currentRss, expectNoOrphans, fixture, killLeftovers, peakRss, sleep, startProxy, tempDir } from './harness.js';
@@ -212,7 +212,9 @@ describe.runIf(HAS_PROC)('memory stays bounded', () => {
   it('fast client writer, slow server reader: the proxy stops reading the client instead of buffering', async () => {
     const dir = tempDir();
     const counter = join(dir, 'count');
-    const p = startProxy(fixture('silent'), { dir, serverEnv: { FAULT_PAUSE_MS: '1500', FAULT_COUNT: counter } });
+    const gate = join(dir, 'release');
+    // The server reads nothing until the test creates `gate`, however long start-up takes on a loaded machine.
+    const p = startProxy(fixture('silent'), { dir, serverEnv: { FAULT_PAUSE_FILE: gate, FAULT_COUNT: counter } });
     const arg = 'b'.repeat(256 * 1024);
     // 60 MB in all: twice the bound, so buffering it would fail the bound clearly.
     const count = 240;
@@ -223,6 +225,7 @@ describe.runIf(HAS_PROC)('memory stays bounded', () => {
     await sleep(1000);
     const held = p.child.stdin.writableLength;
     const rssHeld = currentRss(p.pid);
+    writeFileSync(gate, '');
     expect(held).toBeGreaterThan(40 * MiB);
     // Then the server reads everything, and every frame arrives.
     const received = (): number => Number(readFileSync(counter, { encoding: 'utf8', flag: 'a+' }) || 0);
