@@ -65,6 +65,26 @@ interface Group {
   readonly byIndex: ReadonlyArray<readonly CompiledRule[]>;
 }
 
+/**
+ * Rules whose full regexes share one `RE2.Set`, compiled on first use. `set`
+ * is null when RE2 cannot build it (program too large): its candidates then
+ * all run, as without the confirm step.
+ */
+interface ConfirmChunk {
+  readonly rules: readonly CompiledRule[];
+  set?: RE2Set | null;
+}
+
+/**
+ * Rules per confirm set. One set pass costs about one regex pass while its DFA
+ * stays small; larger sets of token-shaped DLP regexes grow the DFA (counted
+ * repetitions over long base64 runs) and get slower than several small ones.
+ */
+export const CONFIRM_CHUNK = 32;
+
+/** Candidates a chunk needs before its set is run: below this, running the rules directly costs less. */
+const CONFIRM_MIN = 2;
+
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
 /**
@@ -79,10 +99,13 @@ export class RuleMatcher {
   /** Variants some rule needs, in scan order. */
   readonly #variants: readonly VariantName[];
   readonly #groups = new Map<number, Group | null>();
+  /** All rules in confirm chunks, shared by every group (a set is compiled once per matcher). */
+  readonly #chunks: readonly ConfirmChunk[];
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
     this.#variants = VARIANT_NAMES.filter((v) => rules.some((r) => r.variants.includes(v)));
+    this.#chunks = chunkRules(rules);
   }
 
   /** The set for a bitmask of variants (bit i = VARIANT_NAMES[i]); null when no rule needs them. */
@@ -161,7 +184,7 @@ export class RuleMatcher {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
       if (group === null) continue;
-      const candidates = this.#candidates(group, tv.bytes(variant));
+      const candidates = this.#confirmed(tv.bytes(variant), this.#candidates(group, tv.bytes(variant)));
       if (candidates.length === 0) continue;
       const transform = tv.transform(variant);
       for (const rule of candidates) {
@@ -186,6 +209,39 @@ export class RuleMatcher {
     for (const i of idx) for (const r of group.byIndex[i] ?? []) picked.add(r);
     // Keep rule order stable (pack order) so hits come out deterministically.
     return this.rules.filter((r) => picked.has(r));
+  }
+
+  /**
+   * The candidates whose full regex matches somewhere in `subject`: one set pass
+   * per chunk that holds at least {@link CONFIRM_MIN} of them, instead of one
+   * regex pass per candidate. A keyword says only that a rule may match; in
+   * real text (a README that names token prefixes, source code full of `token`
+   * and `send`) most candidates do not, and running each over the whole text
+   * made the cost (candidates × length) grow with the text. The set answers
+   * "matches somewhere", a superset of accepted matches (validators run after),
+   * so nothing is lost. A set RE2 cannot build or run (DFA out of memory)
+   * confirms all of its candidates.
+   */
+  #confirmed(subject: Buffer, candidates: CompiledRule[]): CompiledRule[] {
+    if (candidates.length < CONFIRM_MIN) return candidates;
+    const wanted = new Set(candidates);
+    const ok = new Set<CompiledRule>();
+    for (const chunk of this.#chunks) {
+      const mine = chunk.rules.filter((r) => wanted.has(r));
+      if (mine.length === 0) continue;
+      const set = mine.length < CONFIRM_MIN ? null : confirmSet(chunk);
+      let idx: number[] | undefined;
+      if (set !== null) {
+        try {
+          idx = set.match(subject);
+        } catch {
+          idx = undefined; // DFA out of memory: fall back to running each candidate
+        }
+      }
+      if (idx === undefined) for (const r of mine) ok.add(r);
+      else for (const i of idx) if (wanted.has(chunk.rules[i] as CompiledRule)) ok.add(chunk.rules[i] as CompiledRule);
+    }
+    return candidates.filter((r) => ok.has(r));
   }
 
   /** Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left. */
@@ -222,4 +278,29 @@ export class RuleMatcher {
     re.lastIndex = 0;
     return { found: out, capped };
   }
+}
+
+/** Split rules into confirm chunks of at most {@link CONFIRM_CHUNK}, keeping each category together. */
+function chunkRules(rules: readonly CompiledRule[]): ConfirmChunk[] {
+  const chunks: ConfirmChunk[] = [];
+  for (const category of new Set(rules.map((r) => r.category))) {
+    const mine = rules.filter((r) => r.category === category);
+    for (let i = 0; i < mine.length; i += CONFIRM_CHUNK) chunks.push({ rules: mine.slice(i, i + CONFIRM_CHUNK) });
+  }
+  return chunks;
+}
+
+/** The chunk's set, compiled on first use; null when RE2 rejects it. */
+function confirmSet(chunk: ConfirmChunk): RE2Set | null {
+  if (chunk.set === undefined) {
+    try {
+      chunk.set = new RE2.Set(
+        chunk.rules.map((r) => r.spec.regex),
+        'u',
+      );
+    } catch {
+      chunk.set = null;
+    }
+  }
+  return chunk.set;
 }
