@@ -83,7 +83,7 @@ interface ConfirmChunk {
 export const CONFIRM_CHUNK = 32;
 
 /** Candidates a chunk needs before its set is run: below this, running the rules directly costs less. */
-const CONFIRM_MIN = 2;
+const CONFIRM_MIN = 3;
 
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
