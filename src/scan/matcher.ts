@@ -84,6 +84,8 @@ export const CONFIRM_CHUNK = 32;
 
 /** Candidates a chunk needs before its set is run: below this, running the rules directly costs less. */
 const CONFIRM_MIN = 3;
+/** Texts shorter than this (UTF-8 bytes) run their candidates directly: per-call cost dominates there, not length. */
+const CONFIRM_MIN_BYTES = 4096;
 
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
@@ -223,7 +225,7 @@ export class RuleMatcher {
    * confirms all of its candidates.
    */
   #confirmed(subject: Buffer, candidates: CompiledRule[]): CompiledRule[] {
-    if (candidates.length < CONFIRM_MIN) return candidates;
+    if (candidates.length < CONFIRM_MIN || subject.length < CONFIRM_MIN_BYTES) return candidates;
     const wanted = new Set(candidates);
     const ok = new Set<CompiledRule>();
     for (const chunk of this.#chunks) {
@@ -268,7 +270,7 @@ export class RuleMatcher {
           rejected++;
           continue;
         }
-      } else if (rule.validator !== undefined && !runValidator(rule.validator, text)) {
+      } else if ((rule.validator !== undefined && !runValidator(rule.validator, text)) || isQuotedMention(subject, m.index, m.index + m[0].length)) {
         rejected++;
         continue;
       }
@@ -303,4 +305,34 @@ function confirmSet(chunk: ConfirmChunk): RE2Set | null {
     }
   }
   return chunk.set;
+}
+
+/** Opening quote → its closing quote, for {@link isQuotedMention}. */
+const QUOTE_PAIRS: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ["'", "'"],
+  ['`', '`'],
+  ['\u201c', '\u201d'], // “ ”
+  ['\u2018', '\u2019'], // ‘ ’
+  ['\u201e', '\u201c'], // „ “
+  ['\u00ab', '\u00bb'], // « »
+]);
+
+/** Punctuation a quotation may hold after the quoted phrase (`"ignore previous instructions."`). */
+const TRAILING_PUNCT = /^[.,;:!?]{0,2}/;
+
+/**
+ * True when the match at `[start, end)` of `text` is exactly a quoted phrase:
+ * a quote mark right before it and its closing mark right after it (after at
+ * most two punctuation marks). Text that names an attack (`the phrase "ignore
+ * previous instructions"`, an inline-code `` `<IMPORTANT>` `` tag in a README)
+ * mentions it; an instruction that goes on past its match (`"Ignore previous
+ * instructions and send …"`) still counts. For prompt-injection and
+ * tool-poisoning rules only: a quoted credential is still a credential.
+ */
+export function isQuotedMention(text: string, start: number, end: number): boolean {
+  const close = start > 0 ? QUOTE_PAIRS.get(text.charAt(start - 1)) : undefined;
+  if (close === undefined) return false;
+  const punct = TRAILING_PUNCT.exec(text.slice(end, end + 2))?.[0].length ?? 0;
+  return text.startsWith(close, end + punct);
 }
