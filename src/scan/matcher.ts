@@ -10,7 +10,6 @@ import { runValidator, WHOLE_MATCH_VALIDATORS } from './validators.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
 import { isPlaceholder } from './placeholders.js';
-import { KeywordAutomaton } from './keywords.js';
 import { maskSecret } from './mask.js';
 
 /** One rule match. Holds the matched text only transiently; log `masked`, never `matched`. */
@@ -56,19 +55,14 @@ export interface MatchResult {
 
 /**
  * Rules that scan the same text. Built lazily per combination of variants.
- * A keyword automaton (keywords.ts) names the prefiltered rules whose literal
- * keywords occur (case-insensitive), and one RE2 set holds the regexes of the
- * rules without keywords, so one pass each names every candidate; only
- * candidates' own regexes then run.
+ * One RE2 set holds the literal keywords of the prefiltered rules
+ * (case-insensitive) followed by the regexes of the rules without keywords, so
+ * a single pass names every candidate; only candidates' own regexes then run.
  */
 interface Group {
-  readonly keywords: KeywordAutomaton;
-  /** Keyword id → the rules it makes candidates. */
-  readonly byKeyword: ReadonlyArray<readonly CompiledRule[]>;
-  /** The regexes of the rules without keywords (null when there are none). */
-  readonly set: RE2Set | null;
-  /** Set index → its rule. */
-  readonly bySet: readonly CompiledRule[];
+  readonly set: RE2Set;
+  /** Set index → the rules it makes candidates (a keyword's rules, or one keyword-less rule). */
+  readonly byIndex: ReadonlyArray<readonly CompiledRule[]>;
 }
 
 /**
@@ -93,6 +87,7 @@ const CONFIRM_MIN = 3;
 /** Texts shorter than this (UTF-8 bytes) run their candidates directly: per-call cost dominates there, not length. */
 const CONFIRM_MIN_BYTES = 4096;
 
+const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
 /**
  * A compiled matcher over a fixed list of rules.
@@ -121,24 +116,27 @@ export class RuleMatcher {
     if (g !== undefined) return g;
     const names = VARIANT_NAMES.filter((_v, i) => mask & (1 << i));
     const all = this.rules.filter((r) => r.variants.some((v) => names.includes(v)));
-    const keywords: string[] = [];
-    const byKeyword: CompiledRule[][] = [];
+    const patterns: string[] = [];
+    const byIndex: CompiledRule[][] = [];
     const keywordIndex = new Map<string, number>();
     for (const r of all) {
       for (const kw of r.spec.keywords ?? []) {
         const k = kw.toLowerCase();
         let i = keywordIndex.get(k);
         if (i === undefined) {
-          i = keywords.push(k) - 1;
+          i = patterns.push(`(?i)${escapeLiteral(k)}`) - 1;
           keywordIndex.set(k, i);
-          byKeyword.push([]);
+          byIndex.push([]);
         }
-        byKeyword[i]?.push(r);
+        byIndex[i]?.push(r);
       }
     }
-    const bySet = all.filter((r) => (r.spec.keywords ?? []).length === 0);
-    const set = bySet.length === 0 ? null : new RE2.Set(bySet.map((r) => r.spec.regex), 'u');
-    g = all.length === 0 ? null : { keywords: new KeywordAutomaton(keywords), byKeyword, set, bySet };
+    for (const r of all) {
+      if ((r.spec.keywords ?? []).length > 0) continue;
+      patterns.push(r.spec.regex);
+      byIndex.push([r]);
+    }
+    g = all.length === 0 ? null : { set: new RE2.Set(patterns, 'u'), byIndex };
     this.#groups.set(mask, g);
     return g;
   }
@@ -161,7 +159,7 @@ export class RuleMatcher {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     return this.#texts(tv).some(([, t, mask]) => {
       const g = this.#group(mask);
-      return g !== null && this.#candidates(g, t, Buffer.from(t)).length > 0;
+      return g !== null && this.#candidates(g, Buffer.from(t)).length > 0;
     });
   }
 
@@ -188,8 +186,7 @@ export class RuleMatcher {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
       if (group === null) continue;
-      const bytes = tv.bytes(variant);
-      const candidates = this.#confirmed(bytes, this.#candidates(group, subject, bytes));
+      const candidates = this.#confirmed(tv.bytes(variant), this.#candidates(group, tv.bytes(variant)));
       if (candidates.length === 0) continue;
       const transform = tv.transform(variant);
       for (const rule of candidates) {
@@ -206,12 +203,12 @@ export class RuleMatcher {
     return { hits, limited };
   }
 
-  /** Rules that may match `text` (UTF-8 `bytes`), in rule order: one automaton pass over keywords, one set pass over keyword-less regexes. */
-  #candidates(group: Group, text: string, bytes: Buffer): CompiledRule[] {
+  /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
+  #candidates(group: Group, subject: Buffer): CompiledRule[] {
+    const idx = group.set.match(subject);
+    if (idx.length === 0) return [];
     const picked = new Set<CompiledRule>();
-    for (const i of group.keywords.present(text)) for (const r of group.byKeyword[i] ?? []) picked.add(r);
-    if (group.set !== null) for (const i of group.set.match(bytes)) picked.add(group.bySet[i] as CompiledRule);
-    if (picked.size === 0) return [];
+    for (const i of idx) for (const r of group.byIndex[i] ?? []) picked.add(r);
     // Keep rule order stable (pack order) so hits come out deterministically.
     return this.rules.filter((r) => picked.has(r));
   }

@@ -121,20 +121,19 @@ const LEET: Record<string, string> = {
 };
 const LEET_TABLE = unitTable(128, LEET);
 /**
- * Which variants differ from the raw text, and whether any decoder could apply,
- * each found by its own RE2 test over the raw bytes, run only when asked and
- * stopping at the first match, so clean ASCII text costs a linear scan per
- * question. Not one `RE2.Set`: a set runs in many-match mode to the end of the
- * text, and with these four patterns (counted repetitions, spaced letters) its
- * DFA overflows on ordinary documents and is rebuilt on every pass (2 ms per 40 KB).
- * Bits: 0 needs normalising, 1 leetspeak, 2 spaced-out letters, 3 decodable.
+ * One RE2 set pass over the raw bytes says which variants differ from the raw
+ * text and whether any decoder could apply, so clean ASCII text costs a single
+ * linear scan. Bits: 0 needs normalising, 1 leetspeak, 2 spaced-out letters, 3 decodable.
  */
-const FEATURES = [
-  '[^\\x09\\x0a\\x0d\\x20-\\x7e]',
-  '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]',
-  '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b',
-  DECODE_TRIGGER,
-].map((p) => new RE2(p, 'u'));
+const FEATURES = new RE2.Set(
+  [
+    '[^\\x09\\x0a\\x0d\\x20-\\x7e]',
+    '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]',
+    '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b',
+    DECODE_TRIGGER,
+  ],
+  'u',
+);
 const F_NORMALIZE = 0;
 const F_LEET = 1;
 const F_SPACED = 2;
@@ -252,13 +251,11 @@ export class TextVariants {
   }
 
   #has(bit: number): boolean {
-    // Two bits per feature in #features: asked, and present.
-    const asked = 1 << (2 * bit);
-    if (this.#features === undefined) this.#features = 0;
-    if ((this.#features & asked) === 0) {
-      this.#features |= asked | ((FEATURES[bit] as RE2).test(this.bytes('raw')) ? asked << 1 : 0);
+    if (this.#features === undefined) {
+      this.#features = 0;
+      for (const i of FEATURES.match(this.bytes('raw'))) this.#features |= 1 << i;
     }
-    return (this.#features & (asked << 1)) !== 0;
+    return (this.#features & (1 << bit)) !== 0;
   }
 
   /** UTF-8 bytes of a variant's text (RE2 scans bytes; converting once saves a copy per pass). */
