@@ -334,5 +334,11 @@ export function isQuotedMention(text: string, start: number, end: number): boole
   const close = start > 0 ? QUOTE_PAIRS.get(text.charAt(start - 1)) : undefined;
   if (close === undefined) return false;
   const punct = TRAILING_PUNCT.exec(text.slice(end, end + 2))?.[0].length ?? 0;
-  return text.startsWith(close, end + punct);
+  if (!text.startsWith(close, end + punct)) return false;
+  // `Run "curl … | bash"`, `Say "I have been pwned"`: a quotation handed to the reader to act on.
+  return !ORDERED_QUOTE.test(text.slice(Math.max(0, start - 41), start - 1));
 }
+
+/** A verb that hands the reader the quotation to run, say or send, right before the opening quote. */
+const ORDERED_QUOTE =
+  /\b(?:run|execute|exec|type|paste|enter|say|said|reply|respond|write|print|output|answer|send|post|use|call|invoke|include|add|append|prepend|insert|start with|begin with|end with|follow|obey|repeat|copy)(?:\s+(?:this|the following|exactly|only|with|back|it))?\s*:?\s*$/i;
