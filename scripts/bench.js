@@ -5,10 +5,11 @@
 //  2. end-to-end round trips through the built CLI versus a bare line relay
 //     (scripts/bench-e2e.js: 100 B, 1 KB, 10 KB tools/call and a 200-tool
 //     tools/list, A B B A blocks, p50 and p99 ratios);
-//  3. proxy start-up: ms from process start until the server is spawned.
+//  3. proxy start-up: ms from process start until the server is spawned;
+//  4. real text: this README, a package-lock.json, a long source file.
 // Prints a table and writes bench/results.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,47 @@ for (const [name, input, iterations] of cases) {
   results.scan[name] = { bytes, medianUs: r.median, p99Us: r.p99, mbPerS: mbps, iterations: r.n, action: r.action, rules: r.rules };
   console.log(`${name.padEnd(32)} ${String(bytes).padStart(9)} ${r.median.toFixed(1).padStart(10)} ${r.p99.toFixed(1).padStart(9)} ${mbps.toFixed(0).padStart(8)}  ${r.action}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}`);
 }
+
+// ---- real text (issue 19) ---------------------------------------------------
+// Documents as a filesystem server returns them from tools/call: this README
+// (Markdown that names every token prefix), a large package-lock.json
+// (integrity hashes: long base64 runs) and a long source file (identifiers,
+// `token`, `send`, `post` everywhere). Budget: <= 1 ms per 41 KB of Markdown,
+// cost linear in size (compare the MB/s column across sizes).
+function realTextCases() {
+  const read = (p, max = 200 * 1024) => readFileSync(join(root, p), 'utf8').slice(0, max);
+  const source = ['node_modules/typescript/lib/typescript.js', 'src/scan/matcher.ts'].find((p) => existsSync(join(root, p)));
+  return [
+    ['README.md', response(read('README.md')), 40],
+    ['package-lock.json', response(read('package-lock.json', 1024 * 1024)), 20],
+    [`${source.split('/').pop()} (first 200 KB)`, response(read(source)), 20],
+  ];
+}
+
+function runRealText() {
+  // Also CPU time per scan (process.cpuUsage): on a shared machine wall time includes waiting for a core.
+  console.log(`\n${'real text (tools/call result)'.padEnd(32)} ${'size'.padStart(9)} ${'median µs'.padStart(10)} ${'p99 µs'.padStart(9)} ${'CPU µs'.padStart(9)} ${'MB/s'.padStart(8)}  verdict`);
+  results.realText = {};
+  for (const [name, input, iterations] of realTextCases()) {
+    const bytes = Buffer.byteLength(JSON.stringify(input.message));
+    const r = measure(input, iterations);
+    const c = chain();
+    c.evaluate(input);
+    const cpu = [];
+    for (let i = 0; i < Math.max(5, quick ? 5 : iterations); i++) {
+      const c0 = process.cpuUsage();
+      c.evaluate(input);
+      const d = process.cpuUsage(c0);
+      cpu.push(d.user + d.system);
+    }
+    const cpuUs = stats(cpu).median;
+    const mbps = bytes / r.median;
+    results.realText[name] = { bytes, medianUs: r.median, p99Us: r.p99, cpuMedianUs: cpuUs, mbPerS: mbps, iterations: r.n, action: r.action, rules: r.rules };
+    console.log(`${name.padEnd(32)} ${String(bytes).padStart(9)} ${r.median.toFixed(0).padStart(10)} ${r.p99.toFixed(0).padStart(9)} ${cpuUs.toFixed(0).padStart(9)} ${mbps.toFixed(1).padStart(8)}  ${r.action}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}`);
+  }
+}
+runRealText();
+// ---- end of real text -------------------------------------------------------
 
 console.log('\nend to end, sequential round trips, proxy and bare relay in A B B A blocks (medians over repetitions)');
 const { runE2eBench } = await import('./bench-e2e.js');

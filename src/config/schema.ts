@@ -36,7 +36,7 @@ function buildConfigSchema(z: typeof Zod) {
   const configSchema = z.strictObject({
     /** Pipelock config version. @default 1 */
     version: z.number().int().optional(),
-    /** `strict`, `balanced` or `audit` (audit = log only, never block). @default "balanced" */
+    /** `strict`, `balanced` or `audit` (audit = log only, never block; strict = `severity: low` rules act too, not only warn). @default "balanced" */
     mode: z.enum(['strict', 'balanced', 'audit']).optional(),
     /** When false, every action is downgraded to warn (audit-only). @default true */
     enforce: z.boolean().optional(),

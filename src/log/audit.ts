@@ -8,6 +8,7 @@ import pino from 'pino';
 type Logger = pino.Logger;
 import { maskAll } from '../scan/mask.js';
 import { openPrivateAppend } from '../private-fs.js';
+import { suppressHint } from '../proxy/jsonrpc.js';
 import type { Direction, Finding } from '../scan/types.js';
 
 /** One decision about one frame. */
@@ -86,6 +87,8 @@ export class AuditLog {
       ...(f.unterminated ? { unterminated: true } : {}),
     }));
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
+    // The config entry that would let the frame through (the block message names it too).
+    const allow = e.action === 'block' || e.action === 'filter' || e.action === 'drop' ? suppressHint(e.findings) : undefined;
     this.#logger[level](
       {
         event: 'decision',
@@ -97,6 +100,7 @@ export class AuditLog {
         findings,
         scan_us: Math.round(e.scanUs * 10) / 10,
         ...(e.reason ? { reason: this.mask(e.reason) } : {}),
+        ...(allow !== undefined ? { to_allow: allow } : {}),
       },
       `${e.action} ${e.direction} ${e.method ?? 'response'}`,
     );

@@ -102,7 +102,27 @@ export function blockMessage(what: string, findings: readonly Finding[]): string
   const hint = open !== undefined
     ? `the key block (${open.rule}) has no END line after its key material (missing, cut off, or past the ${MAX_BLOCK_CHARS / 1024} KiB scan window), so it cannot be redacted whole`
     : first !== undefined ? PROTOCOL_HINTS[first.rule] : undefined;
-  return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}`;
+  const allow = suppressHint(findings);
+  return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}${allow !== undefined ? `; to allow: ${allow}` : ''}`;
+}
+
+/** Entries a block message or audit line spells out; more are counted. */
+const HINT_ENTRIES = 3;
+
+/**
+ * The config entry that would let these findings through, in the YAML flow
+ * form of the `suppress` key (src/config/schema.ts): each distinct rule with the
+ * finding's JSON path, e.g. `suppress: [{rule: inj-tag-instruction-block, path: "result.content[0].text"}]`.
+ * The path is JSON-quoted, which YAML reads as the same string; `globMatch`
+ * takes it literally (it has no `*`). Protocol findings (fail-closed checks such
+ * as `duplicate-key`) are left out: suppressing them is never the fix.
+ * @returns the hint, or undefined when no finding can be suppressed
+ */
+export function suppressHint(findings: readonly Finding[]): string | undefined {
+  const entries = [...new Set(findings.filter((f) => f.category !== 'protocol').map((f) => `{rule: ${f.rule}, path: ${JSON.stringify(f.path)}}`))];
+  if (entries.length === 0) return undefined;
+  const more = entries.length > HINT_ENTRIES ? ` (+${entries.length - HINT_ENTRIES} more)` : '';
+  return `suppress: [${entries.slice(0, HINT_ENTRIES).join(', ')}]${more}`;
 }
 
 /**

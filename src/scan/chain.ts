@@ -79,6 +79,9 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
   return compileRule(spec, 'config');
 }
 
+/** Categories whose findings come from rules with a severity of their own (packs and user patterns). */
+const RULE_CATEGORIES: ReadonlySet<Category> = new Set(['dlp', 'injection', 'tool-poisoning']);
+
 /** Parts of a result that can be taken out instead of failing the whole response. */
 const FILTERABLE = /^result\.(?:(?:tools|prompts|resources|resourceTemplates)\[\d+\]|instructions)/;
 
@@ -255,8 +258,17 @@ export class ScanChain {
     });
   }
 
-  /** The configured action for a finding in a frame going `direction`, before audit-mode downgrade. */
+  /**
+   * The configured action for a finding in a frame going `direction`, before audit-mode downgrade.
+   * A rule finding of severity `low` (a weak signal, such as a task-shaped question
+   * in a document) only warns, unless `mode: strict` asks for every rule to act.
+   */
   actionFor(f: Finding, direction: Direction): Action {
+    const action = this.#configuredAction(f, direction);
+    return f.severity === 'low' && action === 'block' && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
+  }
+
+  #configuredAction(f: Finding, direction: Direction): Action {
     const map: Record<Category, Action> = {
       dlp: direction === 'server-to-client' ? this.#config.dlp.responseAction : this.#config.dlp.action,
       injection: this.#config.injection.action,

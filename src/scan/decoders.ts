@@ -14,6 +14,7 @@
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
 import RE2 from 're2';
+import { mapUnits, reverseCodePoints, unitTable } from './code-units.js';
 
 /** A decoded view of (part of) a text. */
 export interface Decoded {
@@ -141,19 +142,23 @@ export function decodeHex(s: string): string | undefined {
   return undefined;
 }
 
+const ROT13 = unitTable(
+  128,
+  Object.fromEntries(
+    [65, 97].flatMap((base) => Array.from({ length: 26 }, (_, i) => [String.fromCharCode(base + i), String.fromCharCode(base + ((i + 13) % 26))])),
+  ),
+);
+
 /** Decode ROT13 (letters only). Returns undefined when `s` has no run ROT13 could have hidden. */
 export function decodeRot13(s: string): string | undefined {
   if (!TOKENISH.test(s)) return undefined;
-  return s.replace(/[A-Za-z]/g, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-  });
+  return mapUnits(s, ROT13);
 }
 
 /** Reverse `s` by code point. Returns undefined when `s` has no run reversal could have hidden. */
 export function decodeReversed(s: string): string | undefined {
   if (!TOKENISH.test(s)) return undefined;
-  return [...s].reverse().join('');
+  return reverseCodePoints(s);
 }
 
 /** Decode RFC 4648 base32 (either case, padding optional). */

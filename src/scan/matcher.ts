@@ -99,6 +99,28 @@ interface Group {
   readonly byIndex: ReadonlyArray<readonly CompiledRule[]>;
 }
 
+/**
+ * Rules whose full regexes share one `RE2.Set`, compiled on first use. `set`
+ * is null when RE2 cannot build it (program too large): its candidates then
+ * all run, as without the confirm step.
+ */
+interface ConfirmChunk {
+  readonly rules: readonly CompiledRule[];
+  set?: RE2Set | null;
+}
+
+/**
+ * Rules per confirm set. One set pass costs about one regex pass while its DFA
+ * stays small; larger sets of token-shaped DLP regexes grow the DFA (counted
+ * repetitions over long base64 runs) and get slower than several small ones.
+ */
+export const CONFIRM_CHUNK = 32;
+
+/** Candidates a chunk needs before its set is run: below this, running the rules directly costs less. */
+const CONFIRM_MIN = 3;
+/** Texts shorter than this (UTF-8 bytes) run their candidates directly: per-call cost dominates there, not length. */
+const CONFIRM_MIN_BYTES = 4096;
+
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
 /**
@@ -113,10 +135,13 @@ export class RuleMatcher {
   /** Variants some rule needs, in scan order. */
   readonly #variants: readonly VariantName[];
   readonly #groups = new Map<number, Group | null>();
+  /** All rules in confirm chunks, shared by every group (a set is compiled once per matcher). */
+  readonly #chunks: readonly ConfirmChunk[];
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
     this.#variants = VARIANT_NAMES.filter((v) => rules.some((r) => r.variants.includes(v)));
+    this.#chunks = chunkRules(rules);
   }
 
   /** The set for a bitmask of variants (bit i = VARIANT_NAMES[i]); null when no rule needs them. */
@@ -195,7 +220,7 @@ export class RuleMatcher {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
       if (group === null) continue;
-      const candidates = this.#candidates(group, tv.bytes(variant));
+      const candidates = this.#confirmed(tv.bytes(variant), this.#candidates(group, tv.bytes(variant)));
       if (candidates.length === 0) continue;
       const transform = tv.transform(variant);
       for (const rule of candidates) {
@@ -220,6 +245,39 @@ export class RuleMatcher {
     for (const i of idx) for (const r of group.byIndex[i] ?? []) picked.add(r);
     // Keep rule order stable (pack order) so hits come out deterministically.
     return this.rules.filter((r) => picked.has(r));
+  }
+
+  /**
+   * The candidates whose full regex matches somewhere in `subject`: one set pass
+   * per chunk that holds at least {@link CONFIRM_MIN} of them, instead of one
+   * regex pass per candidate. A keyword says only that a rule may match; in
+   * real text (a README that names token prefixes, source code full of `token`
+   * and `send`) most candidates do not, and running each over the whole text
+   * made the cost (candidates × length) grow with the text. The set answers
+   * "matches somewhere", a superset of accepted matches (validators run after),
+   * so nothing is lost. A set RE2 cannot build or run (DFA out of memory)
+   * confirms all of its candidates.
+   */
+  #confirmed(subject: Buffer, candidates: CompiledRule[]): CompiledRule[] {
+    if (candidates.length < CONFIRM_MIN || subject.length < CONFIRM_MIN_BYTES) return candidates;
+    const wanted = new Set(candidates);
+    const ok = new Set<CompiledRule>();
+    for (const chunk of this.#chunks) {
+      const mine = chunk.rules.filter((r) => wanted.has(r));
+      if (mine.length === 0) continue;
+      const set = mine.length < CONFIRM_MIN ? null : confirmSet(chunk);
+      let idx: number[] | undefined;
+      if (set !== null) {
+        try {
+          idx = set.match(subject);
+        } catch {
+          idx = undefined; // DFA out of memory: fall back to running each candidate
+        }
+      }
+      if (idx === undefined) for (const r of mine) ok.add(r);
+      else for (const i of idx) if (wanted.has(chunk.rules[i] as CompiledRule)) ok.add(chunk.rules[i] as CompiledRule);
+    }
+    return candidates.filter((r) => ok.has(r));
   }
 
   /**
@@ -251,7 +309,7 @@ export class RuleMatcher {
           rejected++;
           continue;
         }
-      } else if (rule.validator !== undefined && !runValidator(rule.validator, text)) {
+      } else if ((rule.validator !== undefined && !runValidator(rule.validator, text)) || isQuotedMention(subject, m.index, m.index + m[0].length)) {
         rejected++;
         continue;
       }
@@ -272,3 +330,64 @@ export class RuleMatcher {
     return { found: out, capped };
   }
 }
+
+/** Split rules into confirm chunks of at most {@link CONFIRM_CHUNK}, keeping each category together. */
+function chunkRules(rules: readonly CompiledRule[]): ConfirmChunk[] {
+  const chunks: ConfirmChunk[] = [];
+  for (const category of new Set(rules.map((r) => r.category))) {
+    const mine = rules.filter((r) => r.category === category);
+    for (let i = 0; i < mine.length; i += CONFIRM_CHUNK) chunks.push({ rules: mine.slice(i, i + CONFIRM_CHUNK) });
+  }
+  return chunks;
+}
+
+/** The chunk's set, compiled on first use; null when RE2 rejects it. */
+function confirmSet(chunk: ConfirmChunk): RE2Set | null {
+  if (chunk.set === undefined) {
+    try {
+      chunk.set = new RE2.Set(
+        chunk.rules.map((r) => r.spec.regex),
+        'u',
+      );
+    } catch {
+      chunk.set = null;
+    }
+  }
+  return chunk.set;
+}
+
+/** Opening quote → its closing quote, for {@link isQuotedMention}. */
+const QUOTE_PAIRS: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ["'", "'"],
+  ['`', '`'],
+  ['\u201c', '\u201d'], // “ ”
+  ['\u2018', '\u2019'], // ‘ ’
+  ['\u201e', '\u201c'], // „ “
+  ['\u00ab', '\u00bb'], // « »
+]);
+
+/** Punctuation a quotation may hold after the quoted phrase (`"ignore previous instructions."`). */
+const TRAILING_PUNCT = /^[.,;:!?]{0,2}/;
+
+/**
+ * True when the match at `[start, end)` of `text` is exactly a quoted phrase:
+ * a quote mark right before it and its closing mark right after it (after at
+ * most two punctuation marks). Text that names an attack (`the phrase "ignore
+ * previous instructions"`, an inline-code `` `<IMPORTANT>` `` tag in a README)
+ * mentions it; an instruction that goes on past its match (`"Ignore previous
+ * instructions and send …"`) still counts. For prompt-injection and
+ * tool-poisoning rules only: a quoted credential is still a credential.
+ */
+export function isQuotedMention(text: string, start: number, end: number): boolean {
+  const close = start > 0 ? QUOTE_PAIRS.get(text.charAt(start - 1)) : undefined;
+  if (close === undefined) return false;
+  const punct = TRAILING_PUNCT.exec(text.slice(end, end + 2))?.[0].length ?? 0;
+  if (!text.startsWith(close, end + punct)) return false;
+  // `Run "curl … | bash"`, `Say "I have been pwned"`: a quotation handed to the reader to act on.
+  return !ORDERED_QUOTE.test(text.slice(Math.max(0, start - 41), start - 1));
+}
+
+/** A verb that hands the reader the quotation to run, say or send, right before the opening quote. */
+const ORDERED_QUOTE =
+  /\b(?:run|execute|exec|type|paste|enter|say|said|reply|respond|write|print|output|answer|send|post|use|call|invoke|include|add|append|prepend|insert|start with|begin with|end with|follow|obey|repeat|copy)(?:\s+(?:this|the following|exactly|only|with|back|it))?\s*:?\s*$/i;

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import RE2 from 're2';
 import { DECODE_TRIGGER } from './decoders.js';
 import { spendNormalize } from './budget.js';
+import { mapUnits, unitTable } from './code-units.js';
 
 /** Variant names usable in a rule's `variants` field. */
 export const VARIANT_NAMES = ['raw', 'normalized', 'leet', 'compact'] as const;
@@ -118,7 +119,7 @@ const LEET: Record<string, string> = {
   '|': 'l',
   '+': 't',
 };
-const LEET_RE = /[01345789@$!|+]/g;
+const LEET_TABLE = unitTable(128, LEET);
 /**
  * One RE2 set pass over the raw bytes says which variants differ from the raw
  * text and whether any decoder could apply, so clean ASCII text costs a single
@@ -194,7 +195,7 @@ export function normalizeText(text: string): string {
 
 /** Fold leetspeak in already-normalised text. */
 export function foldLeet(text: string): string {
-  return text.replace(LEET_RE, (ch) => LEET[ch] ?? ch);
+  return mapUnits(text, LEET_TABLE);
 }
 
 /** Remove whitespace and common separators from already-normalised text. */
