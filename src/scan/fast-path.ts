@@ -1,0 +1,290 @@
+/**
+ * Fast path for clean frames: one RE2 set pass decides that no DLP, injection
+ * or poisoning rule can match a frame, so the chain skips those scanners (and
+ * their text variants and decoders). Protocol work (pairing, policy, binding,
+ * drift, pins) still runs. When in doubt it says "full path"; it never flags.
+ *
+ * Probe text. Client → server (DLP scans every key and string, one by one): the
+ * frame's line with its JSON escapes decoded (`\uXXXX` included), P. Every
+ * string the DLP scanner reads is then a substring of P with `"` on both sides.
+ * Server → client: the exact text the response scanner reads (surfaces.ts), T,
+ * since it joins fields with `\n` in an order the line does not show.
+ *
+ * Soundness, i.e. a cleared frame gets no content finding on the full path:
+ * 1. The probe is printable ASCII (+ tab, LF, CR), else full path. Then every
+ *    `normalized` text equals its raw text (normalize.ts does nothing to it).
+ * 2. DECODE_TRIGGER (decoders.ts) runs on the probe; a hit means full path, so
+ *    no decoded view exists. `leet` and `compact` are char-wise (fold) or
+ *    remove separator runs: keywords of such rules are also matched as leet
+ *    classes (`[i1!]gn[o0]r`) and with separators between letters.
+ * 3. A rule runs only where its keyword (case-insensitive) or, for a rule
+ *    without keywords, its regex appears. The probe holds the same keywords
+ *    (a string bounded by `"` in P has the same `\b` edges; `^`/`$` are relaxed
+ *    to also accept `"`). A candidate rule is re-run on the probe (and its leet
+ *    and compact forms); only when none matches is the frame cleared.
+ * 4. Joins: DLP joins short values (split secrets) without a separator, so a
+ *    frame with 2 or more join candidates takes the full path; leaves past
+ *    depth 60, lines over 256 KiB (leaf cap) and `tools/list` results do too.
+ * 5. The proxy's env secrets (env-secrets.ts, all encoded forms) are literals in the set.
+ * `test/fast-path.property.test.ts` checks this against the full chain.
+ */
+import RE2 from 're2';
+import type { CompiledRule } from './rule-pack.js';
+import { DECODE_TRIGGER } from './decoders.js';
+import { compactText, foldLeet } from './normalize.js';
+import { extractServerText } from './surfaces.js';
+import { listedTools } from './tool-text.js';
+import type { ScanInput } from './types.js';
+
+type RE2Set = InstanceType<(typeof RE2)['Set']>;
+
+/** Lines longer than this (bytes of UTF-16 text) take the full path: fewer than `MAX_LEAVES` strings fit below it. */
+export const FAST_PATH_MAX_LINE = 256 * 1024;
+/** Nesting at which the full path starts reading a value as its JSON text; deeper frames take the full path. */
+const MAX_FAST_DEPTH = 60;
+/** DLP's split-secret join (dlp-scanner.ts): values of this many UTF-16 units are joined. */
+const JOIN_MIN = 4;
+const JOIN_MAX = 512;
+
+// Text the normaliser would change, or raw control characters.
+const NEEDS_FULL = '[^\\x09\\x0a\\x0d\\x20-\\x7e]';
+const LEET_TOUCH = '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]';
+const SPACED = '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b';
+
+/** One set index: a reason to take the full path, or the rules it makes candidates. */
+type Entry = { readonly full: string } | { readonly full: false; readonly rules: CompiledRule[] };
+const full = (why: string): Entry => ({ full: why });
+
+const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+const escapeClass = (c: string): string => (/[A-Za-z0-9]/.test(c) ? c : `\\${c}`);
+
+// Derived from normalize.ts itself, so a change there cannot leave this behind.
+const PRINTABLE = Array.from({ length: 0x5f }, (_v, i) => String.fromCharCode(0x20 + i)).concat(['\t', '\n', '\r']);
+const LEET_SOURCES = new Map<string, string[]>();
+for (const c of PRINTABLE) {
+  const f = foldLeet(c).toLowerCase();
+  if (f !== c.toLowerCase()) LEET_SOURCES.set(f, [...(LEET_SOURCES.get(f) ?? []), c]);
+}
+const SEPARATORS = PRINTABLE.filter((c) => compactText(c) === '');
+const SEP_RUN = `[${SEPARATORS.map((c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : escapeClass(c))).join('')}]*`;
+
+/** Keyword `k` as it can appear in text whose leet fold contains it. */
+function leetPattern(k: string): string {
+  const parts = [...k].map((ch) => {
+    const alts = [ch, ...(LEET_SOURCES.get(ch.toLowerCase()) ?? [])];
+    return alts.length === 1 ? escapeLiteral(ch) : `[${alts.map(escapeClass).join('')}]`;
+  });
+  return `(?i)${parts.join('')}`;
+}
+
+/** Keyword `k` as it can appear in text whose compact form contains it (separators anywhere between letters). */
+function compactPattern(k: string): string {
+  const chars = [...k].filter((ch) => !SEPARATORS.includes(ch));
+  return `(?i)${chars.map(escapeLiteral).join(SEP_RUN)}`;
+}
+
+/**
+ * `source` with `^`, `$`, `\A` and `\z` also accepting a `"`, so a rule anchored
+ * to the start or end of one JSON string still matches inside the whole line.
+ */
+export function relaxAnchors(source: string): string {
+  let out = '';
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const n = source[i + 1] ?? '';
+      out += n === 'A' ? '(?:^|")' : n === 'z' ? '(?:$|")' : c + n;
+      i++;
+    } else if (c === '[') {
+      // Copy a class verbatim: `^` and `$` mean nothing special inside it.
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      if (source[j] === ']') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      out += source.slice(i, j + 1);
+      i = j;
+    } else if (c === '^') out += '(?:^|")';
+    else if (c === '$') out += '(?:$|")';
+    else out += c;
+  }
+  return out;
+}
+
+/** A JSON text with every string escape decoded (RFC 8259 § 7); structure has none, so it is unchanged. */
+export function unescapeJson(line: string): string {
+  if (!line.includes('\\')) return line;
+  return line.replace(/\\(?:u([0-9a-fA-F]{4})|(.))/g, (_m, hex: string | undefined, c: string) => {
+    if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+    return c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c === 'b' ? '\b' : c === 'f' ? '\f' : c;
+  });
+}
+
+/** The set and stage-two regexes for one direction's rules. */
+class Probe {
+  readonly #rules: readonly CompiledRule[];
+  readonly #extra: readonly string[];
+  readonly #relax: boolean;
+  #set: RE2Set | undefined;
+  #entries: Entry[] = [];
+  readonly #res = new Map<CompiledRule, RE2>();
+
+  /**
+   * @param relax match inside a whole JSON line (anchors relaxed), not the exact text
+   * @param extra literals that mean full path (env-secret forms)
+   */
+  constructor(rules: readonly CompiledRule[], relax: boolean, extra: readonly string[]) {
+    this.#rules = rules;
+    this.#relax = relax;
+    this.#extra = extra;
+  }
+
+  #build(): RE2Set {
+    const patterns: string[] = [];
+    const index = new Map<string, number>();
+    const add = (p: string, entry: Entry | CompiledRule): void => {
+      let i = index.get(p);
+      if (i === undefined) {
+        i = patterns.push(p) - 1;
+        index.set(p, i);
+        this.#entries.push('full' in entry ? entry : { full: false, rules: [] });
+      }
+      const e = this.#entries[i];
+      if (e !== undefined && e.full === false && !('full' in entry)) e.rules.push(entry);
+    };
+    add(NEEDS_FULL, full('not printable ASCII'));
+    add(DECODE_TRIGGER, full('decodable'));
+    for (const form of this.#extra) add(escapeLiteral(form), full('env secret'));
+    for (const r of this.#rules) {
+      const keywords = r.spec.keywords ?? [];
+      const leet = r.variants.includes('leet');
+      const compact = r.variants.includes('compact');
+      if (keywords.length === 0) {
+        // A keyword-less rule on a leet or compact text: no cheap witness, take the full path when they differ.
+        if (leet) add(LEET_TOUCH, full('leetspeak'));
+        if (compact) add(SPACED, full('spaced-out letters'));
+        add(this.#relax ? relaxAnchors(r.spec.regex) : r.spec.regex, r);
+        continue;
+      }
+      for (const k of keywords) {
+        add(`(?i)${escapeLiteral(k)}`, r);
+        if (leet) add(leetPattern(k), r);
+        if (compact) add(compactPattern(k), r);
+      }
+    }
+    return new RE2.Set(patterns, 'u');
+  }
+
+  /** Compile now (the set is otherwise built on first use). */
+  warmUp(): void {
+    this.#set ??= this.#build();
+  }
+
+  /** Undefined when no rule can match `text` (see the module comment for why this is enough), else why not. */
+  check(text: string): string | undefined {
+    const set = (this.#set ??= this.#build());
+    const bytes = Buffer.from(text, 'utf8');
+    const hits = set.match(bytes);
+    if (hits.length === 0) return undefined;
+    const candidates = new Set<CompiledRule>();
+    for (const i of hits) {
+      const e = this.#entries[i];
+      if (e === undefined) return 'internal';
+      if (e.full !== false) return e.full;
+      for (const r of e.rules) candidates.add(r);
+    }
+    let leet: Buffer | undefined;
+    let compact: Buffer | undefined;
+    for (const r of candidates) {
+      let re = this.#res.get(r);
+      if (re === undefined) {
+        re = new RE2(this.#relax ? relaxAnchors(r.spec.regex) : r.spec.regex, 'u');
+        this.#res.set(r, re);
+      }
+      if (re.test(bytes)) return `rule ${r.id}`;
+      if (r.variants.includes('leet') && re.test((leet ??= Buffer.from(foldLeet(text), 'utf8')))) return `rule ${r.id} (leet)`;
+      if (r.variants.includes('compact') && re.test((compact ??= Buffer.from(compactText(text), 'utf8')))) return `rule ${r.id} (compact)`;
+    }
+    return undefined;
+  }
+}
+
+/** Rules and secrets a {@link FastPath} covers: exactly what the chain's content scanners use. */
+export interface FastPathOptions {
+  /** Rules the DLP scanner runs on client → server frames (empty when it is off). */
+  readonly request: readonly CompiledRule[];
+  /** Rules the response scanner runs on server → client frames (empty when it is off). */
+  readonly response: readonly CompiledRule[];
+  /** Env-secret forms the DLP scanner looks for (`EnvSecrets.values()`). */
+  readonly envForms: readonly string[];
+}
+
+/**
+ * Decides per frame whether the content scanners (DLP, response injection and
+ * DLP, tool poisoning) can be skipped. Stateless per frame; one per chain.
+ */
+export class FastPath {
+  readonly #request: Probe;
+  readonly #response: Probe;
+
+  constructor(options: FastPathOptions) {
+    this.#request = new Probe(options.request, true, options.envForms);
+    this.#response = new Probe(options.response, false, []);
+  }
+
+  warmUp(): void {
+    this.#request.warmUp();
+    this.#response.warmUp();
+  }
+
+  /**
+   * True when no content scanner would report a finding for `input`, so they may
+   * be skipped. `input.raw` (the line as received) is used when present, else
+   * the message is serialised. Never throws on odd frames: anything unexpected is
+   * a `false` (full path).
+   */
+  clears(input: ScanInput): boolean {
+    return this.check(input) === undefined;
+  }
+
+  /** As {@link clears}: undefined when the frame is cleared, else a short reason for the full path (for tests and profiling). */
+  check(input: ScanInput): string | undefined {
+    if (input.direction === 'server-to-client') {
+      if (listedTools(input) !== undefined) return 'tools/list';
+      const extracted = extractServerText(input);
+      if (extracted.unreadable !== undefined) return 'unreadable part';
+      return extracted.text.length === 0 ? undefined : this.#response.check(extracted.text);
+    }
+    const line = input.raw ?? JSON.stringify(input.message);
+    if (line.length > FAST_PATH_MAX_LINE) return 'long line';
+    if (!joinFree(input.message)) return 'joinable values or deep nesting';
+    return this.#request.check(unescapeJson(line));
+  }
+}
+
+/**
+ * False when the DLP scanner could join two values (dlp-scanner.ts `#scanJoined`:
+ * values under `params` or `result` but `params.name`, of {@link JOIN_MIN}–{@link JOIN_MAX}
+ * units) or the message nests past {@link MAX_FAST_DEPTH} (deep values are read as JSON text).
+ */
+function joinFree(message: unknown): boolean {
+  let joinable = 0;
+  const walk = (v: unknown, depth: number, counted: boolean, skipName: boolean): boolean => {
+    if (typeof v === 'string') {
+      if (counted && v.length >= JOIN_MIN && v.length <= JOIN_MAX) joinable++;
+      return joinable < 2;
+    }
+    if (v === null || typeof v !== 'object') return true;
+    if (depth >= MAX_FAST_DEPTH) return false;
+    if (Array.isArray(v)) {
+      for (const x of v) if (!walk(x, depth + 1, counted, false)) return false;
+      return true;
+    }
+    for (const [k, child] of Object.entries(v)) {
+      if (skipName && k === 'name' && typeof child === 'string') continue;
+      const body = depth === 0 && (k === 'params' || k === 'result');
+      if (!walk(child, depth + 1, counted || body, depth === 0 && k === 'params')) return false;
+    }
+    return true;
+  };
+  return walk(message, 0, false, false);
+}
