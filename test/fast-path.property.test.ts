@@ -157,6 +157,24 @@ function check(frame: Frame, how: Escaping, seed: number, chains: { full: ScanCh
   expect(withFast, raw.slice(0, 300)).toEqual(full);
 }
 
+/** Encodings a decoder or a text variant undoes (decoders.ts, normalize.ts), applied to the payload inside its string. */
+const ENCODINGS: Record<string, (s: string) => string> = {
+  none: (s) => s,
+  base64: (s) => b64(s),
+  base64url: (s) => Buffer.from(s).toString('base64url'),
+  hex: (s) => Buffer.from(s).toString('hex'),
+  percent: (s) => [...Buffer.from(s)].map((c) => `%${c.toString(16).padStart(2, '0')}`).join(''),
+  'text \\u escapes': (s) => [...s].map((c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`).join(''),
+  'html entities': (s) => [...s].map((c) => `&#${c.codePointAt(0) ?? 0};`).join(''),
+  rot13: (s) => s.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97))),
+  reversed: (s) => [...s].reverse().join(''),
+  'spaced out': (s) => [...s].join(' '),
+  dotted: (s) => [...s].join('.'),
+  leet: (s) => s.replace(/[oieastbg]/gi, (c) => ({ o: '0', i: '1', e: '3', a: '4', s: '5', t: '7', b: '8', g: '9' })[c.toLowerCase()] ?? c),
+  'zero-width': (s) => [...s].join('\u200b'),
+  confusables: (s) => s.replace(/o/g, '\u043e').replace(/a/g, '\u0430'),
+};
+
 const FILLERS = ['', ' ', '\n', 'Result: ', 'See below.\n', ' -- end of output.', '\n\n', '"', '/', 'ok\\'];
 
 describe('fast path soundness', () => {
@@ -167,6 +185,7 @@ describe('fast path soundness', () => {
     let seed = 1;
     const names = Object.keys(SHAPES);
     const others = names.filter((n) => n !== 'request argument' && n !== 'response text');
+    const encodings = Object.keys(ENCODINGS);
     let turn = 0;
     for (const r of rules) {
       for (const example of r.spec.examples.match) {
@@ -178,6 +197,9 @@ describe('fast path soundness', () => {
           const hows: Escaping[] = name === 'request argument' || name === 'response text' ? ['plain', 'unicode', 'mixed'] : ['mixed'];
           for (const how of hows) check(frame, how, seed++, chains, tally);
         }
+        // One encoded form per example, in turn.
+        const encode = ENCODINGS[encodings[turn % encodings.length] as string] as (x: string) => string;
+        check((turn % 2 === 0 ? SHAPES['request argument'] : SHAPES['response text'])?.(encode(example), '', '') as Frame, 'mixed', seed++, chains, tally);
       }
     }
     // Not vacuous: most examples are caught by the full path in some shape.
@@ -190,17 +212,19 @@ describe('fast path soundness', () => {
     const secretForms = [SECRET, Buffer.from(SECRET).toString('base64'), Buffer.from(SECRET).toString('hex'), encodeURIComponent(SECRET)];
     const filler = fc.oneof(fc.constantFrom(...FILLERS), fc.lorem({ maxCount: 8 }), fc.string({ maxLength: 12 }));
     const payload = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...examples) }, { weight: 1, arbitrary: fc.constantFrom(...secretForms) });
+    const encoding = fc.oneof({ weight: 4, arbitrary: fc.constant('none') }, { weight: 3, arbitrary: fc.constantFrom(...Object.keys(ENCODINGS)) });
     fc.assert(
       fc.property(
         payload,
+        encoding,
         filler,
         filler,
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.constantFrom(...Object.keys(SHAPES)),
         fc.constantFrom<Escaping>('plain', 'unicode', 'mixed'),
         fc.integer(),
-        (p, pre, post, cut, shapeName, how, seed) => {
-          const s = `${pre}${p}${post}`;
+        (p, encodingName, pre, post, cut, shapeName, how, seed) => {
+          const s = `${pre}${(ENCODINGS[encodingName] as (x: string) => string)(p)}${post}`;
           const at = Math.floor(cut * s.length);
           const shape = SHAPES[shapeName] as (typeof SHAPES)[string];
           check(shape(s, s.slice(0, at), s.slice(at)), how, seed, chains, tally);
