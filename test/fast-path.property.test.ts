@@ -142,7 +142,7 @@ interface Tally {
  * Evaluate one frame on both chains; fail when they disagree or the fast path
  * clears a frame with a content finding.
  */
-function check(frame: Frame, how: Escaping, seed: number, chains: { full: ScanChain; fast: ScanChain }, tally: Tally): void {
+function check(frame: Frame, how: Escaping, seed: number, chains: { full: ScanChain; fast: ScanChain }, tally: Tally, probe: FastPath | null = fast): void {
   const raw = serialise(frame.message, how, prng(seed));
   const message = JSON.parse(raw) as JsonRpcMessage;
   const input: ScanInput = { direction: frame.direction, message, ...(frame.context ? { context: frame.context } : {}) };
@@ -152,7 +152,7 @@ function check(frame: Frame, how: Escaping, seed: number, chains: { full: ScanCh
   const flagged = full.findings.some((f) => CONTENT.has(f.category) || f.rule.startsWith('scan-limit'));
   if (flagged) {
     tally.flagged++;
-    if (fast.clears({ ...input, raw })) throw new Error(`fast path cleared a flagged frame: ${full.findings.map((f) => f.rule).join(',')} in ${raw.slice(0, 300)}`);
+    if (probe?.clears({ ...input, raw }) === true) throw new Error(`fast path cleared a flagged frame: ${full.findings.map((f) => f.rule).join(',')} in ${raw.slice(0, 300)}`);
   }
   expect(withFast, raw.slice(0, 300)).toEqual(full);
 }
@@ -251,6 +251,29 @@ describe('fast path soundness', () => {
       ),
       { numRuns: 800 },
     );
+  });
+});
+
+describe('fast path soundness with user patterns (no keywords, anchored)', () => {
+  const userConfig = normalizeConfig({
+    dlp: { patterns: [{ name: 'whole-order-id', regex: '^ord-[0-9]{8}$' }, { name: 'token-line', regex: '(?m)^token: [a-z]{10}\\b' }] },
+    response_scanning: { patterns: [{ name: 'starts-with-sudo', regex: '^sudo [a-z]+' }] },
+  });
+  const chains = {
+    full: new ScanChain({ config: userConfig, rules, env: {}, fastPath: false }),
+    fast: new ScanChain({ config: userConfig, rules, env: {} }),
+  };
+  it('a value that is exactly the pattern is flagged on both paths, in every shape and escaping', () => {
+    const tally: Tally = { runs: 0, flagged: 0 };
+    const payloads = ['ord-12345678', 'token: abcdefghij', 'first line\ntoken: abcdefghij', 'sudo reboot'];
+    fc.assert(
+      fc.property(fc.constantFrom(...payloads), fc.constantFrom(...Object.keys(SHAPES)), fc.constantFrom<Escaping>('plain', 'unicode', 'mixed'), fc.integer(), (p, shapeName, how, seed) => {
+        const shape = SHAPES[shapeName] as (typeof SHAPES)[string];
+        check(shape(p, p, 'tail'), how, seed, chains, tally, null);
+      }),
+      { numRuns: 300 },
+    );
+    expect(tally.flagged).toBeGreaterThan(tally.runs / 4);
   });
 });
 
