@@ -23,7 +23,9 @@ import type { Direction, JsonRpcMessage, RequestContext, ScanInput } from '../sr
 const here = dirname(fileURLToPath(import.meta.url));
 const rules = loadRulePacks();
 const SECRET = 'Qm9vdHN0cmFwLXRva2VuLTdmM2E5YzJlNDFiOA';
-const env = { MY_SERVICE_TOKEN: SECRET };
+// No run of 16 base64 characters: only the env-secret literals, not the decoder trigger, can catch it.
+const SYMBOLIC = 'Tq7#vZ2!mW9$kR4&xL8*pN3';
+const env = { MY_SERVICE_TOKEN: SECRET, MY_DB_PASSWORD: SYMBOLIC };
 const config = normalizeConfig({});
 const newChain = (fastPath: boolean): ScanChain => new ScanChain({ config, rules, env, fastPath });
 const dlp = rules.filter((r) => r.category === 'dlp');
@@ -209,7 +211,7 @@ describe('fast path soundness', () => {
   it('random examples with benign fillers, split anywhere, any escaping: never cleared when flagged', () => {
     const tally: Tally = { runs: 0, flagged: 0 };
     const examples = rules.flatMap((r) => r.spec.examples.match);
-    const secretForms = [SECRET, Buffer.from(SECRET).toString('base64'), Buffer.from(SECRET).toString('hex'), encodeURIComponent(SECRET)];
+    const secretForms = [SECRET, SYMBOLIC, SYMBOLIC, ...[SECRET, SYMBOLIC].flatMap((v) => [Buffer.from(v).toString('base64'), Buffer.from(v).toString('hex'), encodeURIComponent(v)])];
     const filler = fc.oneof(fc.constantFrom(...FILLERS), fc.lorem({ maxCount: 8 }), fc.string({ maxLength: 12 }));
     const payload = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...examples) }, { weight: 1, arbitrary: fc.constantFrom(...secretForms) });
     const encoding = fc.oneof({ weight: 4, arbitrary: fc.constant('none') }, { weight: 3, arbitrary: fc.constantFrom(...Object.keys(ENCODINGS)) });
