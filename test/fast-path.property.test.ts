@@ -130,6 +130,11 @@ const SHAPES: Record<string, (s: string, a: string, b: string) => Frame> = {
     direction: 'server-to-client',
     message: { jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: { systemPrompt: a, messages: [{ role: 'user', content: text(b) }], maxTokens: 5 } },
   }),
+  'server sampling deep tool': (s) => {
+    let schema: unknown = { type: 'string', description: s };
+    for (let i = 0; i < 70; i++) schema = { type: 'object', properties: { prop: schema } };
+    return { direction: 'server-to-client', message: { jsonrpc: '2.0', id: 9, method: 'sampling/createMessage', params: { messages: [], maxTokens: 5, tools: [{ name: 't', inputSchema: schema }] } } };
+  },
   'tools/list': (s) => result({ tools: [{ name: 't', description: s, inputSchema: { type: 'object' } }] }, 'tools/list'),
 };
 
@@ -171,6 +176,7 @@ const ENCODINGS: Record<string, (s: string) => string> = {
   rot13: (s) => s.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26) + (c <= 'Z' ? 65 : 97))),
   reversed: (s) => [...s].reverse().join(''),
   'spaced out': (s) => [...s].join(' '),
+  'spaced with dashes': (s) => [...s].join(' -'),
   dotted: (s) => [...s].join('.'),
   leet: (s) => s.replace(/[oieastbg]/gi, (c) => ({ o: '0', i: '1', e: '3', a: '4', s: '5', t: '7', b: '8', g: '9' })[c.toLowerCase()] ?? c),
   'zero-width': (s) => [...s].join('\u200b'),
@@ -205,6 +211,23 @@ describe('fast path soundness', () => {
       }
     }
     // Not vacuous: most examples are caught by the full path in some shape.
+    expect(tally.flagged).toBeGreaterThan(tally.runs / 4);
+  });
+
+  it('rules on leet or compact text: every example in every encoding', () => {
+    const tally: Tally = { runs: 0, flagged: 0 };
+    let seed = 1;
+    for (const r of rules.filter((x) => x.variants.includes('leet') || x.variants.includes('compact'))) {
+      for (const example of r.spec.examples.match) {
+        for (const encode of Object.values(ENCODINGS)) {
+          for (const shape of ['request argument', 'response text', 'response blocks split']) {
+            const s = encode(example);
+            const half = Math.floor(s.length / 2);
+            check((SHAPES[shape] as (typeof SHAPES)[string])(s, s.slice(0, half), s.slice(half)), 'mixed', seed++, chains, tally);
+          }
+        }
+      }
+    }
     expect(tally.flagged).toBeGreaterThan(tally.runs / 4);
   });
 
