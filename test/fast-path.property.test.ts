@@ -110,6 +110,8 @@ const text = (t: string): { type: string; text: string } => ({ type: 'text', tex
 const SHAPES: Record<string, (s: string, a: string, b: string) => Frame> = {
   'request argument': (s) => call({ query: s, limit: 10 }),
   'request arguments split': (_s, a, b) => call({ first: a, second: b }),
+  'request arguments split in three': (_s, a, b) => call({ zeta: a, alpha: 'note', mid: b }),
+  'request arguments split, no arguments object': (_s, a, b) => ({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: a, cursor: b } } }),
   'request key': (s) => call({ [s]: true }),
   'request nested': (s) => call({ opts: { list: ['one', { deep: [s] }] } }),
   'request string id': (s) => ({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: s, method: 'tools/call', params: { name: 'x', arguments: {} } } }),
@@ -350,7 +352,7 @@ describe('fast path clears clean frames', () => {
     const texts = fc.sample(prose, { numRuns: 300, seed: 42 });
     const frames = texts.flatMap((t, i) => [
       result({ content: [text(t)] }),
-      call(i % 2 === 0 ? { query: t } : { path: 'notes/today.txt', text: t, overwrite: true }),
+      call(i % 3 === 0 ? { query: t } : i % 3 === 1 ? { path: 'notes/today.txt', text: t, overwrite: true } : { owner: 'octo', repo: 'hello-world', title: 'Weekly notes', body: t }),
     ]);
     expect(rate(frames)).toBeGreaterThanOrEqual(0.9);
   });

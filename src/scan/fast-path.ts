@@ -22,9 +22,9 @@
  *    (a string bounded by `"` in P has the same `\b` edges; `^`/`$` are relaxed
  *    to also accept `"`). A candidate rule is re-run on the probe (and its leet
  *    and compact forms); only when none matches is the frame cleared.
- * 4. Joins: DLP joins short values (split secrets) without a separator, so a
- *    frame with 2 or more join candidates takes the full path; leaves past
- *    depth 60, lines over 256 KiB (leaf cap) and `tools/list` results do too.
+ * 4. Joins: DLP also scans short values joined (split secrets); those joined
+ *    texts (at most 3 values) are probed the same way. Frames nested past depth
+ *    60, lines over 256 KiB (leaf cap) and `tools/list` results take the full path.
  * 5. The proxy's env secrets (env-secrets.ts, all encoded forms) are literals in the set.
  * `test/fast-path.property.test.ts` checks this against the full chain.
  */
@@ -33,6 +33,8 @@ import type { CompiledRule } from './rule-pack.js';
 import { DECODE_TRIGGER } from './decoders.js';
 import { compactText, foldLeet } from './normalize.js';
 import { extractServerText } from './surfaces.js';
+import { MAX_JOIN_LENGTH, MAX_LEAVES, joinedTexts } from './dlp-scanner.js';
+import { walkStrings } from './json-walk.js';
 import { listedTools } from './tool-text.js';
 import type { ScanInput } from './types.js';
 
@@ -44,7 +46,9 @@ export const FAST_PATH_MAX_LINE = 256 * 1024;
 const MAX_FAST_DEPTH = 60;
 /** DLP's split-secret join (dlp-scanner.ts): values of this many UTF-16 units are joined. */
 const JOIN_MIN = 4;
-const JOIN_MAX = 512;
+const JOIN_MAX = MAX_JOIN_LENGTH;
+/** Joined texts probed at most (3 values: their join and 6 pairs); more take the full path. */
+const MAX_FAST_JOINS = 7;
 
 // Text the normaliser would change, or raw control characters.
 const NEEDS_FULL = '[^\\x09\\x0a\\x0d\\x20-\\x7e]';
@@ -52,8 +56,10 @@ const LEET_TOUCH = '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]';
 const SPACED = '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b';
 
 /** One set index: a reason to take the full path, or the rules it makes candidates. */
-type Entry = { readonly full: string } | { readonly full: false; readonly rules: CompiledRule[] };
+type Entry = { readonly full: string; readonly decodes?: true } | { readonly full: false; readonly rules: CompiledRule[] };
 const full = (why: string): Entry => ({ full: why });
+/** The decoder trigger: joined texts are never decoded (dlp-scanner.ts), so it does not apply to them. */
+const DECODABLE: Entry = { full: 'decodable', decodes: true };
 
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 const escapeClass = (c: string): string => (/[A-Za-z0-9]/.test(c) ? c : `\\${c}`);
@@ -149,10 +155,14 @@ class Probe {
         this.#entries.push('full' in entry ? entry : { full: false, rules: [] });
       }
       const e = this.#entries[i];
-      if (e !== undefined && e.full === false && !('full' in entry)) e.rules.push(entry);
+      // A reason for the full path wins over candidates that share its pattern (and is then never skipped).
+      if ('full' in entry) {
+        if (e?.full === false) this.#entries[i] = full(entry.full || 'shared pattern');
+      } else if (e?.full === false) e.rules.push(entry);
+      else if (e === DECODABLE) this.#entries[i] = full('decodable');
     };
     add(NEEDS_FULL, full('not printable ASCII'));
-    add(DECODE_TRIGGER, full('decodable'));
+    add(DECODE_TRIGGER, DECODABLE);
     for (const form of this.#extra) add(escapeLiteral(form), full('env secret'));
     for (const r of this.#rules) {
       const keywords = r.spec.keywords ?? [];
@@ -179,8 +189,11 @@ class Probe {
     this.#set ??= this.#build();
   }
 
-  /** Undefined when no rule can match `text` (see the module comment for why this is enough), else why not. */
-  check(text: string): string | undefined {
+  /**
+   * Undefined when no rule can match `text` (see the module comment for why this is enough), else why not.
+   * @param joined `text` is a join of values, which the DLP scanner matches but never decodes
+   */
+  check(text: string, joined = false): string | undefined {
     const set = (this.#set ??= this.#build());
     const bytes = Buffer.from(text, 'utf8');
     const hits = set.match(bytes);
@@ -189,7 +202,10 @@ class Probe {
     for (const i of hits) {
       const e = this.#entries[i];
       if (e === undefined) return 'internal';
-      if (e.full !== false) return e.full;
+      if (e.full !== false) {
+        if (joined && e === DECODABLE) continue;
+        return e.full;
+      }
       for (const r of e.rules) candidates.add(r);
     }
     let leet: Buffer | undefined;
@@ -256,22 +272,34 @@ export class FastPath {
     }
     const line = input.raw ?? JSON.stringify(input.message);
     if (line.length > FAST_PATH_MAX_LINE) return 'long line';
-    if (!joinFree(input.message)) return 'joinable values or deep nesting';
-    return this.#request.check(unescapeJson(line));
+    const joinable = countJoinable(input.message);
+    if (joinable === undefined) return 'deep nesting';
+    const why = this.#request.check(unescapeJson(line));
+    if (why !== undefined || joinable < 2) return why;
+    // Split secrets: the DLP scanner also scans short values joined; probe those texts too.
+    const { leaves, complete } = walkStrings(input.message, '', MAX_LEAVES);
+    const joined = complete ? joinedTexts(leaves) : [];
+    if (!complete || joined.length > MAX_FAST_JOINS) return 'many joinable values';
+    for (const [text] of joined) {
+      const j = this.#request.check(text, true);
+      if (j !== undefined) return `joined values: ${j}`;
+    }
+    return undefined;
   }
 }
 
 /**
- * False when the DLP scanner could join two values (dlp-scanner.ts `#scanJoined`:
- * values under `params` or `result` but `params.name`, of {@link JOIN_MIN}–{@link JOIN_MAX}
- * units) or the message nests past {@link MAX_FAST_DEPTH} (deep values are read as JSON text).
+ * How many values the DLP scanner could join (dlp-scanner.ts `joinedTexts`),
+ * counted up to 2: strings of {@link JOIN_MIN}–{@link JOIN_MAX} units under
+ * `params` (but `params.name`) or `result`, an upper bound of its pool. Undefined
+ * when the message nests past {@link MAX_FAST_DEPTH} (the walk reads deep values as JSON text).
  */
-function joinFree(message: unknown): boolean {
+function countJoinable(message: unknown): number | undefined {
   let joinable = 0;
   const walk = (v: unknown, depth: number, counted: boolean, skipName: boolean): boolean => {
     if (typeof v === 'string') {
-      if (counted && v.length >= JOIN_MIN && v.length <= JOIN_MAX) joinable++;
-      return joinable < 2;
+      if (counted && v.length >= JOIN_MIN && v.length <= JOIN_MAX) joinable = Math.min(2, joinable + 1);
+      return true;
     }
     if (v === null || typeof v !== 'object') return true;
     if (depth >= MAX_FAST_DEPTH) return false;
@@ -286,5 +314,5 @@ function joinFree(message: unknown): boolean {
     }
     return true;
   };
-  return walk(message, 0, false, false);
+  return walk(message, 0, false, false) ? joinable : undefined;
 }
