@@ -1,31 +1,23 @@
 /**
- * Fast path for clean frames: one RE2 set pass decides that no DLP, injection
- * or poisoning rule can match a frame, so the chain skips those scanners (and
- * their text variants and decoders). Protocol work (pairing, policy, binding,
- * drift, pins) still runs. When in doubt it says "full path"; it never flags.
+ * Fast path for clean frames: one RE2 set pass shows that no DLP, injection or
+ * poisoning rule can match a frame, so the chain skips those scanners, their
+ * text variants and decoders. Protocol work (pairing, policy, binding, drift,
+ * pins) still runs. In doubt it answers "full path"; it never flags anything.
+ * Probe text: for a client frame (DLP reads every key and string alone) the
+ * line with its JSON escapes decoded, P; for a server frame the exact text the
+ * response scanner reads (surfaces.ts), T, whose `\n`-joined order the line does not show.
  *
- * Probe text. Client → server (DLP scans every key and string, one by one): the
- * frame's line with its JSON escapes decoded (`\uXXXX` included), P. Every
- * string the DLP scanner reads is then a substring of P with `"` on both sides.
- * Server → client: the exact text the response scanner reads (surfaces.ts), T,
- * since it joins fields with `\n` in an order the line does not show.
- *
- * Soundness, i.e. a cleared frame gets no content finding on the full path:
- * 1. The probe is printable ASCII (+ tab, LF, CR), else full path. Then every
- *    `normalized` text equals its raw text (normalize.ts does nothing to it).
- * 2. DECODE_TRIGGER (decoders.ts) runs on the probe; a hit means full path, so
- *    no decoded view exists. `leet` and `compact` are char-wise (fold) or
- *    remove separator runs: keywords of such rules are also matched as leet
- *    classes (`[i1!]gn[o0]r`) and with separators between letters.
- * 3. A rule runs only where its keyword (case-insensitive) or, for a rule
- *    without keywords, its regex appears. The probe holds the same keywords
- *    (a string bounded by `"` in P has the same `\b` edges; `^`/`$` are relaxed
- *    to also accept `"`). A candidate rule is re-run on the probe (and its leet
- *    and compact forms); only when none matches is the frame cleared.
- * 4. Joins: DLP also scans short values joined (split secrets); those joined
- *    texts (at most 3 values) are probed the same way. Frames nested past depth
- *    60, lines over 256 KiB (leaf cap) and `tools/list` results take the full path.
- * 5. The proxy's env secrets (env-secrets.ts, all encoded forms) are literals in the set.
+ * Soundness (a cleared frame gets no content finding on the full path):
+ * 1. Probe not printable ASCII (+ tab, LF, CR): full path. So `normalized` = raw.
+ * 2. DECODE_TRIGGER (decoders.ts) in the probe: full path. So no decoded view exists.
+ * 3. Every scanned string is P's text between two `"` (same `\b` edges; `^`/`$` also
+ *    accept `"`), or is T itself; so a keyword or keyword-less regex there is in the probe.
+ * 4. `leet` folds char by char and `compact` drops separator runs: their rules' keywords
+ *    are also probed as leet classes (`[i1!]gn[o0]r`) and with separators between letters.
+ * 5. Each candidate's own regex is rerun on the probe, its leet fold and compact form.
+ * 6. DLP's joined short values (split secrets, ≤ 3 values) are probed the same way.
+ * 7. Env secrets (env-secrets.ts, every encoded form) are literals in the set.
+ * 8. Depth > 60, lines > 256 KiB (leaf cap), unreadable parts, `tools/list`: full path.
  * `test/fast-path.property.test.ts` checks this against the full chain.
  */
 import RE2 from 're2';
