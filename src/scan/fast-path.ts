@@ -247,8 +247,7 @@ export class FastPath {
   /**
    * True when no content scanner would report a finding for `input`, so they may
    * be skipped. `input.raw` (the line as received) is used when present, else
-   * the message is serialised. Never throws on odd frames: anything unexpected is
-   * a `false` (full path).
+   * the message is serialised. Never throws: anything unexpected is a `false` (full path).
    */
   clears(input: ScanInput): boolean {
     return this.check(input) === undefined;
@@ -256,6 +255,15 @@ export class FastPath {
 
   /** As {@link clears}: undefined when the frame is cleared, else a short reason for the full path (for tests and profiling). */
   check(input: ScanInput): string | undefined {
+    try {
+      return this.#check(input);
+    } catch {
+      // RE2.Set throws when its DFA runs out of memory: the full path decides (and fails closed itself).
+      return 'probe failed';
+    }
+  }
+
+  #check(input: ScanInput): string | undefined {
     if (input.direction === 'server-to-client') {
       if (listedTools(input) !== undefined) return 'tools/list';
       const extracted = extractServerText(input);
