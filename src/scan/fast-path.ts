@@ -47,16 +47,6 @@ const NEEDS_FULL = '[^\\x09\\x0a\\x0d\\x20-\\x7e]';
 const LEET_TOUCH = '(?i)[a-z][01345789@$!|+]|[01345789@$!|+][a-z]';
 const SPACED = '\\b\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w[\\s._-]{1,3}\\w\\b';
 
-/**
- * Texts longer than this (UTF-16 units) are first checked for the two commonest
- * reasons to take the full path with V8 regexes that stop at the first hit, so a
- * large frame bound for the full path does not also pay for a whole set pass.
- */
-const EARLY_EXIT = 16 * 1024;
-// eslint-disable-next-line no-control-regex
-const EARLY_NON_ASCII = /[^\x09\x0a\x0d\x20-\x7e]/;
-const EARLY_RUN = /[A-Za-z0-9+/_=-]{16}/;
-
 /** One set index: a reason to take the full path, or the rules it makes candidates. */
 type Entry = { readonly full: string; readonly decodes?: true } | { readonly full: false; readonly rules: CompiledRule[] };
 const full = (why: string): Entry => ({ full: why });
@@ -196,10 +186,6 @@ class Probe {
    * @param joined `text` is a join of values, which the DLP scanner matches but never decodes
    */
   check(text: string, joined = false): string | undefined {
-    if (text.length > EARLY_EXIT) {
-      if (EARLY_NON_ASCII.test(text)) return 'not printable ASCII';
-      if (!joined && EARLY_RUN.test(text)) return 'decodable';
-    }
     const set = (this.#set ??= this.#build());
     const bytes = Buffer.from(text, 'utf8');
     const hits = set.match(bytes);
