@@ -262,6 +262,20 @@ describe('fast path soundness', () => {
     expect(tally.flagged).toBeGreaterThan(tally.runs / 4);
   });
 
+  it('large frames (over 16 KiB of prose) with an example, encoded or not, at a random place', () => {
+    const tally: Tally = { runs: 0, flagged: 0 };
+    const examples = rules.flatMap((r) => r.spec.examples.match);
+    const page = 'The build finished and the report was sent to the team before noon. '.repeat(300);
+    fc.assert(
+      fc.property(fc.constantFrom(...examples), fc.constantFrom(...Object.keys(ENCODINGS)), fc.nat(page.length), fc.constantFrom('request argument', 'response text'), fc.integer(), (p, enc, at, shape, seed) => {
+        const s = page.slice(0, at) + (ENCODINGS[enc] as (x: string) => string)(p) + page.slice(at);
+        check((SHAPES[shape] as (typeof SHAPES)[string])(s, s, ''), 'mixed', seed, chains, tally);
+      }),
+      { numRuns: 40 },
+    );
+    expect(tally.flagged).toBeGreaterThan(tally.runs / 4);
+  });
+
   it('benign random text in random shapes: same verdict as the full path', () => {
     const tally: Tally = { runs: 0, flagged: 0 };
     fc.assert(
