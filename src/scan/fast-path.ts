@@ -17,7 +17,7 @@
  * 5. Each candidate's own regex is rerun on the probe, its leet fold and compact form.
  * 6. DLP's joined short values (split secrets, ≤ 3 values) are probed the same way.
  * 7. Env secrets (env-secrets.ts, every encoded form) are literals in the set.
- * 8. Depth > 60, lines > 256 KiB (leaf cap), unreadable parts, `tools/list`: full path.
+ * 8. Depth > 60, texts > 32 KiB (below the leaf cap), unreadable parts, `tools/list`: full path.
  * `test/fast-path.property.test.ts` checks this against the full chain.
  */
 import RE2 from 're2';
@@ -32,8 +32,13 @@ import type { ScanInput } from './types.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
 
-/** Lines longer than this (bytes of UTF-16 text) take the full path: fewer than `MAX_LEAVES` strings fit below it. */
-export const FAST_PATH_MAX_LINE = 256 * 1024;
+/**
+ * Probe texts longer than this (UTF-16 units) take the full path directly. Large
+ * tool outputs nearly always hold a run a decoder would try, and a probe that
+ * fails costs a set pass on top of the full path (+50 % for 1 MB). Far fewer
+ * than `MAX_LEAVES` strings fit in it, so the leaf cap cannot be reached.
+ */
+export const FAST_PATH_MAX_CHARS = 32 * 1024;
 /** Nesting at which the full path starts reading a value as its JSON text; deeper frames take the full path. */
 const MAX_FAST_DEPTH = 60;
 /** DLP's split-secret join (dlp-scanner.ts): values of this many UTF-16 units are joined. */
@@ -264,14 +269,17 @@ export class FastPath {
   }
 
   #check(input: ScanInput): string | undefined {
+    // Saying "full path" is always sound: a long line need not be extracted to be sent there.
+    if (input.raw !== undefined && input.raw.length > FAST_PATH_MAX_CHARS) return 'large frame';
     if (input.direction === 'server-to-client') {
       if (listedTools(input) !== undefined) return 'tools/list';
       const extracted = extractServerText(input);
       if (extracted.unreadable !== undefined) return 'unreadable part';
+      if (extracted.text.length > FAST_PATH_MAX_CHARS) return 'large frame';
       return extracted.text.length === 0 ? undefined : this.#response.check(extracted.text);
     }
     const line = input.raw ?? JSON.stringify(input.message);
-    if (line.length > FAST_PATH_MAX_LINE) return 'long line';
+    if (line.length > FAST_PATH_MAX_CHARS) return 'large frame';
     const joinable = countJoinable(input.message);
     if (joinable === undefined) return 'deep nesting';
     const why = this.#request.check(unescapeJson(line));
