@@ -159,7 +159,7 @@ export class GuardSession {
     const structure = problem === undefined && raw !== undefined ? checkStructure(raw) : undefined;
     if (structure !== undefined) problem = protocol(structure.rule, structure.path);
     const [verdict, scanUs] =
-      problem !== undefined ? [blocked(problem), 0] : this.#run(direction, msg, context);
+      problem !== undefined ? [blocked(problem), 0] : this.#run(direction, msg, context, raw);
     if (kind === 'request' && verdict.action !== 'block' && verdict.action !== 'filter') {
       const id = msg.id as JsonRpcId;
       mine.set(idKey(id), { id, rawId, method: msg.method as string, ...(tool !== undefined ? { tool } : {}) });
@@ -167,11 +167,11 @@ export class GuardSession {
     return { kind, verdict, context, tool: tool ?? context?.tool, scanUs, rawId: kind === 'request' ? rawId : context?.rawId };
   }
 
-  #run(direction: Direction, message: JsonRpcMessage, context: RequestContext | undefined): [Verdict, number] {
+  #run(direction: Direction, message: JsonRpcMessage, context: RequestContext | undefined, raw: string | undefined): [Verdict, number] {
     const t0 = process.hrtime.bigint();
     let verdict: Verdict;
     try {
-      verdict = this.#chain.evaluate({ direction, message, ...(context ? { context } : {}) });
+      verdict = this.#chain.evaluate({ direction, message, ...(context ? { context } : {}), ...(raw !== undefined ? { raw } : {}) });
     } catch (err) {
       this.onInternalError?.(err as Error);
       verdict = { action: 'block', findings: [INTERNAL_ERROR], removeTools: [] };

@@ -16,6 +16,7 @@ import { PIN_RULES, PinScanner } from './pin-scanner.js';
 import type { PinStore } from '../pins/store.js';
 import { maskSecret } from './mask.js';
 import { ScanLimitError, beginFrame, endFrame } from './budget.js';
+import { FastPath } from './fast-path.js';
 import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
 
@@ -61,6 +62,11 @@ export interface ChainOptions {
    * @default false
    */
   readonly requireList?: boolean;
+  /**
+   * Skip the content scanners for frames no rule can match (fast-path.ts).
+   * @default true
+   */
+  readonly fastPath?: boolean;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -102,6 +108,7 @@ export class ScanChain {
   readonly #dlp: DlpScanner | undefined;
   readonly #envSecrets: EnvSecrets | undefined;
   readonly #pinStore: ChainOptions['pins'];
+  readonly #fast: FastPath | undefined;
   /** Session binding: tools shown to the client, and tools hidden from it. */
   readonly #shown = new Set<string>();
   readonly #hidden = new Set<string>();
@@ -139,6 +146,10 @@ export class ScanChain {
     ];
     if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
+    if (options.fastPath !== false) {
+      const request = this.#dlp ? dlp : [];
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [] });
+    }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
     this.#pinStore = config.pins.enabled ? options.pins : undefined;
@@ -150,6 +161,7 @@ export class ScanChain {
    */
   warmUp(): void {
     for (const s of this.#scanners) s.warmUp?.();
+    this.#fast?.warmUp();
   }
 
   /** True while a `tools/call` would be refused as `call-before-list` (strict binding, no list seen yet). */
@@ -184,7 +196,9 @@ export class ScanChain {
 
   #evaluate(input: ScanInput): Verdict {
     const raw: Finding[] = [];
-    for (const s of this.#scanners) raw.push(...s.scan(input));
+    // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run.
+    const clean = this.#fast?.clears(input) === true;
+    for (const s of this.#scanners) if (!clean || s.name === 'drift') raw.push(...s.scan(input));
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
     if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));

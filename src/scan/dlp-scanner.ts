@@ -51,6 +51,30 @@ function limitFinding(rule: string, path: string): Finding {
   return { rule, category: 'protocol', severity: 'high', path };
 }
 
+/**
+ * The joined texts split-secret detection scans, with their paths: the values
+ * of a frame in sorted-path order, then every ordered pair. Values come from
+ * `params.arguments` when there are any, else from `params` / `result` (not
+ * `params.name`); only {@link MAX_JOIN_FIELDS} values of 4 to {@link MAX_JOIN_LENGTH}
+ * units. Empty when fewer than two values qualify.
+ */
+export function joinedTexts(leaves: readonly StringLeaf[]): Array<[string, string]> {
+  // For tools/call only the arguments are joined: the tool name is not part of a value.
+  const args = leaves.filter((l) => l.path.startsWith('params.arguments'));
+  const body = leaves.filter((l) => REDACTABLE.test(l.path) && l.path !== 'params.name');
+  const pool = args.length > 0 ? args : body;
+  const values = pool.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
+  if (values.length < 2) return [];
+  const sorted = [...values].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const out: Array<[string, string]> = [[sorted.map((l) => l.value).join(''), sorted.map((l) => l.path).join('+')]];
+  for (const a of values) {
+    for (const b of values) {
+      if (a !== b) out.push([a.value + b.value, `${a.path}+${b.path}`]);
+    }
+  }
+  return out;
+}
+
 /** Options for {@link DlpScanner}. */
 export interface DlpScannerOptions {
   /** High-entropy values from the proxy's own environment (see env-secrets.ts). */
@@ -101,25 +125,12 @@ export class DlpScanner implements Scanner {
    * Only rules not already found in a single field are reported, with transform `join`.
    */
   #scanJoined(leaves: readonly StringLeaf[], findings: Finding[]): void {
-    // For tools/call only the arguments are joined: the tool name is not part of a value.
-    const args = leaves.filter((l) => l.path.startsWith('params.arguments'));
-    const body = leaves.filter((l) => REDACTABLE.test(l.path) && l.path !== 'params.name');
-    const pool = args.length > 0 ? args : body;
-    const values = pool.filter((l) => !l.isKey && l.value.length >= 4 && l.value.length <= MAX_JOIN_LENGTH).slice(0, MAX_JOIN_FIELDS);
-    if (values.length < 2) return;
     const found = new Set(findings.map((f) => f.rule));
-    const tryText = (text: string, path: string): void => {
+    for (const [text, path] of joinedTexts(leaves)) {
       for (const h of this.#hits(this.#matcher.find(text), path, findings)) {
         if (found.has(h.rule.id)) continue;
         found.add(h.rule.id);
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: 'join', masked: h.masked });
-      }
-    };
-    const sorted = [...values].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    tryText(sorted.map((l) => l.value).join(''), sorted.map((l) => l.path).join('+'));
-    for (const a of values) {
-      for (const b of values) {
-        if (a !== b) tryText(a.value + b.value, `${a.path}+${b.path}`);
       }
     }
   }

@@ -72,6 +72,8 @@ export interface ScanInput {
   readonly message: JsonRpcMessage;
   /** Set for responses: the request they answer. */
   readonly context?: RequestContext;
+  /** The frame's line as received, when known (the fast path probes it instead of re-serialising `message`). */
+  readonly raw?: string;
 }
 
 /** A scanner in the synchronous chain. */
