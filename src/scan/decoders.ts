@@ -44,7 +44,7 @@ export const VIEW_COST = 64;
 // One linear-time pass that says whether any decoder could apply; most text skips decoding entirely.
 /** RE2 source of the decoder prefilter (also used by normalize.ts's feature pass). */
 export const DECODE_TRIGGER =
-  '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
+  '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
 const TRIGGER = new RE2(DECODE_TRIGGER, 'u');
 
 /** True when some decoder could produce a view of `text` (cheap prefilter). */
@@ -204,6 +204,29 @@ export function decodeEscapes(s: string): string | undefined {
   return out === s ? undefined : out;
 }
 
+/** A JSON string literal (RFC 8259 § 7); unambiguous, so it runs in linear time. */
+const JSON_LITERAL = /"(?:[^"\\\r\n]|\\.)*"/g;
+
+/**
+ * Unquote JSON string literals that hold escapes (RFC 8259 § 7), so text inside
+ * a JSON document carried in a string (`"{\"note\":\"line\\nkey = …\"}"`)
+ * reads as written: each such literal is replaced by its value, without the
+ * quotes. Literals that are not valid JSON are left as they are.
+ */
+export function decodeJsonStrings(s: string): string | undefined {
+  if (!s.includes('\\')) return undefined;
+  JSON_LITERAL.lastIndex = 0;
+  const out = s.replace(JSON_LITERAL, (lit) => {
+    if (!lit.includes('\\')) return lit;
+    try {
+      return JSON.parse(lit) as string;
+    } catch {
+      return lit;
+    }
+  });
+  return out === s ? undefined : out;
+}
+
 /** Decode HTML character references (numeric, and a named subset useful for evasion). */
 export function decodeEntities(s: string): string | undefined {
   if (!ENTITY.test(s)) return undefined;
@@ -238,6 +261,7 @@ type WholeDecoder = (s: string) => string | undefined;
  */
 const UNESCAPE: Array<[string, WholeDecoder]> = [
   ['url', decodePercent],
+  ['json', decodeJsonStrings],
   ['escape', decodeEscapes],
   ['html', decodeEntities],
 ];

@@ -7,7 +7,7 @@
  */
 import { walkStrings, type StringLeaf } from './json-walk.js';
 import type { MatchResult, RuleMatcher } from './matcher.js';
-import { decodeViews } from './decoders.js';
+import { decodeViews, mayDecode } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
@@ -131,8 +131,9 @@ export class DlpScanner implements Scanner {
   }
 
   /**
-   * Scan one string (raw, then decoded views) and append findings. Raw hits
-   * carry their span for redaction when `redactable` (default true).
+   * Scan one string (raw and normalised, then the decoded views of each) and
+   * append findings. Raw hits carry their span for redaction when `redactable`
+   * (default true).
    */
   scanText(text: string, path: string, findings: Finding[], redactable = true): void {
     if (text.length < 8) return;
@@ -152,15 +153,24 @@ export class DlpScanner implements Scanner {
       });
     }
     this.#envSecrets?.scan(text, path, undefined, findings);
-    if (!tv.mayDecode()) return;
+    if (tv.mayDecode()) this.#scanDecoded(text, '', path, found, findings);
+    // An encoded secret with invisible or look-alike characters inside it decodes
+    // only once they are gone: decode the normalised text too when it differs.
+    const normalized = tv.get('normalized');
+    if (normalized !== tv.raw && mayDecode(normalized)) this.#scanDecoded(normalized, 'normalized+', path, found, findings);
+  }
+
+  /** Scan the decoded views of `text`; transforms are prefixed with `label`. */
+  #scanDecoded(text: string, label: string, path: string, found: Set<string>, findings: Finding[]): void {
     const decoded = decodeViews(text);
     if (decoded.exhausted) findings.push(limitFinding(SCAN_LIMIT_RULES.decode, path));
     for (const d of decoded.views) {
+      const transform = label + d.transform;
       for (const h of this.#hits(this.#matcher.find(d.text, { skip: found }), path, findings)) {
         found.add(h.rule.id);
-        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked });
+        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform, masked: h.masked });
       }
-      this.#envSecrets?.scan(d.text, path, d.transform, findings);
+      this.#envSecrets?.scan(d.text, path, transform, findings);
     }
   }
 }

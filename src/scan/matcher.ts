@@ -65,6 +65,8 @@ interface Group {
   readonly byIndex: ReadonlyArray<readonly CompiledRule[]>;
 }
 
+const NORMALIZED_BIT = 1 << VARIANT_NAMES.indexOf('normalized');
+
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
 /**
@@ -150,6 +152,13 @@ export class RuleMatcher {
   /**
    * As {@link match}, and also name the rules whose scan hit a cap, so callers
    * fail closed (a capped rule may have more matches past the point it stopped).
+   *
+   * A rule that scans both the raw and the normalised text judges the
+   * normalised one, the text without evasions: when the two differ, a raw hit
+   * counts only if the rule also matches the normalised text, and is then
+   * reported with its raw span. Otherwise an inserted invisible or look-alike
+   * character would make a boundary the reader never sees (`x\u200Bsk_live_…`
+   * reads as `xsk_live_…`, not a key).
    */
   find(text: string | TextVariants, options: MatchOptions = {}): MatchResult {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
@@ -157,6 +166,9 @@ export class RuleMatcher {
     const hits: RuleHit[] = [];
     const limited: CompiledRule[] = [];
     const seen = new Set<string>(options.skip);
+    // Raw hits of rules that also scan a normalised text that differs from the raw
+    // one, kept until that text confirms them (see the method's comment).
+    const unconfirmed = new Map<string, RuleHit[]>();
     for (const [variant, subject, mask] of this.#texts(tv)) {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
@@ -169,10 +181,23 @@ export class RuleMatcher {
         const { found, capped } = this.#spans(rule, subject, firstPerRule);
         if (capped && !limited.includes(rule)) limited.push(rule);
         if (found.length === 0) continue;
-        seen.add(rule.id);
-        for (const [start, end, matched] of found) {
-          hits.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) });
+        const located = found.map(([start, end, matched]): RuleHit => ({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) }));
+        if (variant === 'raw' && (mask & NORMALIZED_BIT) === 0 && rule.variants.includes('normalized')) {
+          unconfirmed.set(rule.id, located);
+          continue;
         }
+        seen.add(rule.id);
+        hits.push(...located);
+      }
+      if (variant === 'normalized') {
+        // A confirmed rule keeps its raw spans (exact, so redaction can use them).
+        for (const [id, raw] of unconfirmed) {
+          const at = hits.findIndex((h) => h.rule.id === id && h.variant === 'normalized');
+          if (at < 0) continue;
+          const n = hits.filter((h) => h.rule.id === id).length;
+          hits.splice(at, n, ...raw);
+        }
+        unconfirmed.clear();
       }
     }
     return { hits, limited };

@@ -28,6 +28,33 @@ import { GuardError } from '../errors.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
 import { VARIANT_NAMES, type VariantName } from './normalize.js';
 
+/**
+ * Evasions the DLP transform matrix applies to every match example of every DLP
+ * rule (test/dlp-transform-matrix.test.ts); a rule's `matrix_exempt` names some
+ * of them with a reason.
+ */
+export const MATRIX_TRANSFORMS = [
+  'zero-width-1',
+  'zero-width-mid',
+  'zero-width-every-4',
+  'soft-hyphen',
+  'cyrillic',
+  'greek',
+  'fullwidth',
+  'base64',
+  'base64url',
+  'hex',
+  'url',
+  'double-url',
+  'unicode-escape',
+  'html-entities',
+  'split-arguments',
+  'split-array',
+  'object-key',
+  'json-in-string',
+] as const;
+export type MatrixTransform = (typeof MATRIX_TRANSFORMS)[number];
+
 /** Rule categories a pack may hold. */
 export const RULE_CATEGORIES = ['dlp', 'injection', 'tool-poisoning'] as const;
 export type RuleCategory = (typeof RULE_CATEGORIES)[number];
@@ -48,6 +75,11 @@ function buildSchemas(z: typeof Zod) {
     variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
     /** Source of the format: provider docs URL or spec section. */
     source: z.string().optional(),
+    /**
+     * Evasions of the DLP transform matrix (test/dlp-transform-matrix.test.ts)
+     * this rule cannot be held to, each with the written reason why.
+     */
+    matrix_exempt: z.partialRecord(z.enum(MATRIX_TRANSFORMS), z.string().min(20, 'give the reason in a sentence')).optional(),
     examples: z.strictObject({
       match: z.array(z.string()).min(1, 'every rule needs at least one match example'),
       no_match: z.array(z.string()).min(1, 'every rule needs at least one no_match example'),
