@@ -10,7 +10,7 @@
  * rule (`matrix_exempt: {transform: reason}`, see rules/README.md). An exempt
  * cell is not skipped: it must still miss, so a stale exemption fails here.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,30 @@ const TRANSFORMS: Record<MatrixTransform, Build> = {
 
 it('the matrix implements exactly the transforms the rule schema names', () => {
   expect(Object.keys(TRANSFORMS).sort()).toEqual([...MATRIX_TRANSFORMS].sort());
+});
+
+describe('matrix_exempt in the rule schema', () => {
+  const pack = (exempt: string): string =>
+    `rules:\n  - id: t\n    category: dlp\n    severity: high\n    description: t\n    regex: tk_[a-z]{8}\n    keywords: [tk_]\n` +
+    `    matrix_exempt: ${exempt}\n    examples:\n      match: [tk_abcdefgh]\n      no_match: [tk_x]\n`;
+  const load = (yaml: string): CompiledRule[] => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-guard-exempt-'));
+    try {
+      writeFileSync(join(dir, 'p.yaml'), yaml);
+      return loadRulePacks(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it('takes a known evasion with a reason', () => {
+    expect(load(pack("{split-array: 'the secret is one character, so it cannot be split'}"))[0]?.spec.matrix_exempt).toEqual({
+      'split-array': 'the secret is one character, so it cannot be split',
+    });
+  });
+  it('rejects an unknown evasion and a reason that is not a sentence', () => {
+    expect(() => load(pack("{rot47: 'no such evasion in the matrix at all'}"))).toThrow(/invalid/);
+    expect(() => load(pack("{hex: 'why not'}"))).toThrow(/invalid/);
+  });
 });
 
 // ───── Running one frame ─────
