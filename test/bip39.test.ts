@@ -11,6 +11,8 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { bip39Mnemonic, MAX_RUN_WORDS } from '../src/scan/bip39.js';
 import { loadRulePacks } from '../src/scan/rule-pack.js';
 import { RuleMatcher } from '../src/scan/matcher.js';
+import { ScanChain } from '../src/scan/chain.js';
+import { normalizeConfig } from '../src/config/normalize.js';
 
 const rule = loadRulePacks().find((r) => r.id === 'bip39-mnemonic');
 if (rule === undefined) throw new Error('rules/dlp.yaml has no bip39-mnemonic rule');
@@ -123,5 +125,22 @@ describe('rule bip39-mnemonic', () => {
   it('does not match ordinary prose made of list words', () => {
     expect(hits('please review these pending changes before merging them into main since tests still fail today')).toBe(0);
     expect(hits('the quick brown fox jumps over the lazy dog again and again until the end of time')).toBe(0);
+  });
+});
+
+describe('documented mnemonics', () => {
+  const chain = new ScanChain({ config: normalizeConfig({}), rules: loadRulePacks(), env: {} });
+  const verdict = (text: string): ReturnType<ScanChain['evaluate']> =>
+    chain.evaluate({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { seed: text } } } });
+
+  it.each([
+    ['BIP-39 test vector 1', 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'],
+    ['Hardhat / Foundry default', 'test test test test test test test test test test test junk'],
+  ])('%s warns (documented example), a real phrase blocks', (_name, text) => {
+    expect(bip39Mnemonic(text)).toBe(true);
+    const v = verdict(`mnemonic: ${text}`);
+    expect(v.action).toBe('warn');
+    expect(v.findings).toEqual([expect.objectContaining({ rule: 'bip39-mnemonic', documented: true })]);
+    expect(verdict(`mnemonic: ${entropyToMnemonic(randomBytes(16), wordlist)}`).action).toBe('block');
   });
 });

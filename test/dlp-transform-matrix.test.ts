@@ -187,7 +187,8 @@ const SPLITS: ReadonlySet<Column> = new Set(['split-arguments', 'split-array']);
 function introduced(column: Column, text: string, only?: string): string[] {
   const span: [number, number] = [0, text.length];
   const dlp = (args: Record<string, unknown>): Finding[] =>
-    decide(args).findings.filter((f) => f.category === 'dlp' && (only === undefined || f.rule === only));
+    // A documented example value (AKIAIOSFODNN7EXAMPLE) is a warning by design, not a finding here.
+    decide(args).findings.filter((f) => f.category === 'dlp' && f.documented !== true && (only === undefined || f.rule === only));
   const found = dlp(builder(column)(text, span));
   if (!SPLITS.has(column)) return found.map((f) => `${f.rule}/${f.transform ?? 'raw'}`);
   const alone = new Set([text.slice(0, mid(span)), text.slice(mid(span))].flatMap((half) => dlp({ input: half }).map((f) => f.rule)));

@@ -213,7 +213,7 @@ export class ScanChain {
       if (c.length < 8) continue;
       const hits: Finding[] = [];
       this.#dlp.scanText(c, '', hits);
-      if (hits.length > 0) names.push(c);
+      if (hits.some((h) => h.documented !== true)) names.push(c);
     }
     return names;
   }
@@ -257,6 +257,8 @@ export class ScanChain {
 
   /** The configured action for a finding in a frame going `direction`, before audit-mode downgrade. */
   actionFor(f: Finding, direction: Direction): Action {
+    // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
+    if (f.category === 'dlp' && f.documented === true) return 'warn';
     const map: Record<Category, Action> = {
       dlp: direction === 'server-to-client' ? this.#config.dlp.responseAction : this.#config.dlp.action,
       injection: this.#config.injection.action,
@@ -343,12 +345,16 @@ function toolOf(input: ScanInput): string | undefined {
  * Drop repeated findings with the same rule and path: findings with distinct
  * spans are all kept (for redaction); a finding without a span (a decoded view
  * of the same field) is dropped when a located one exists, else the first is kept.
+ * A documented-example finding is dropped when a real one has the same rule and
+ * path (a real key next to `AKIAIOSFODNN7EXAMPLE` still blocks).
  */
 export function dedupe(findings: readonly Finding[]): Finding[] {
   const located = new Set(findings.filter((f) => f.span).map((f) => `${f.rule}\0${f.path}`));
+  const real = new Set(findings.filter((f) => f.documented !== true).map((f) => `${f.rule}\0${f.path}`));
   const seen = new Set<string>();
   return findings.filter((f) => {
     const base = `${f.rule}\0${f.path}`;
+    if (f.documented === true && real.has(base)) return false;
     if (!f.span && located.has(base)) return false;
     const key = `${base}\0${f.span ? f.span.start : ''}`;
     if (seen.has(key)) return false;

@@ -124,6 +124,21 @@ export class DlpScanner implements Scanner {
     }
   }
 
+  /**
+   * Findings for documented example values (`AKIAIOSFODNN7EXAMPLE`): severity
+   * `low`, `documented: true`, so the chain warns instead of blocking. One per
+   * rule and string, and none once the rule has a real hit there.
+   */
+  #documented(result: MatchResult, path: string, found: Set<string>, findings: Finding[], transform: string | undefined): void {
+    for (const e of result.examples) {
+      const key = `example:${e.rule.id}`;
+      if (found.has(e.rule.id) || found.has(key)) continue;
+      found.add(key);
+      const how = (transform ?? e.transform) !== undefined ? { transform: transform ?? (e.transform as string) } : {};
+      findings.push({ rule: e.rule.id, category: 'dlp', severity: 'low', path, ...how, masked: e.masked, documented: true });
+    }
+  }
+
   /** The hits of `result`; a capped rule adds a {@link SCAN_LIMIT_RULES}.hits finding at `path`. */
   #hits(result: MatchResult, path: string, findings: Finding[]): MatchResult['hits'] {
     if (result.limited.length > 0) findings.push(limitFinding(SCAN_LIMIT_RULES.hits, path));
@@ -141,7 +156,8 @@ export class DlpScanner implements Scanner {
     // Rules found in one view are not run again on the next: the field is already
     // caught, and a large decoded copy of a text costs as much to scan as the text.
     const found = new Set<string>();
-    for (const h of this.#hits(this.#matcher.find(tv, { firstPerRule: false }), path, findings)) {
+    const result = this.#matcher.find(tv, { firstPerRule: false });
+    for (const h of this.#hits(result, path, findings)) {
       found.add(h.rule.id);
       findings.push({
         rule: h.rule.id,
@@ -152,6 +168,7 @@ export class DlpScanner implements Scanner {
         ...(h.transform ? { transform: h.transform } : redactable ? { span: { start: h.start, end: h.end } } : {}),
       });
     }
+    this.#documented(result, path, found, findings, undefined);
     this.#envSecrets?.scan(text, path, undefined, findings);
     if (tv.mayDecode()) this.#scanDecoded(text, '', path, found, findings);
     // An encoded secret with invisible or look-alike characters inside it decodes
@@ -166,10 +183,12 @@ export class DlpScanner implements Scanner {
     if (decoded.exhausted) findings.push(limitFinding(SCAN_LIMIT_RULES.decode, path));
     for (const d of decoded.views) {
       const transform = label + d.transform;
-      for (const h of this.#hits(this.#matcher.find(d.text, { skip: found }), path, findings)) {
+      const result = this.#matcher.find(d.text, { skip: found });
+      for (const h of this.#hits(result, path, findings)) {
         found.add(h.rule.id);
         findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform, masked: h.masked });
       }
+      this.#documented(result, path, found, findings, transform);
       this.#envSecrets?.scan(d.text, path, transform, findings);
     }
   }

@@ -9,7 +9,7 @@ import { TextVariants, VARIANT_NAMES, type VariantName } from './normalize.js';
 import { runValidator, WHOLE_MATCH_VALIDATORS } from './validators.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
-import { isPlaceholder } from './placeholders.js';
+import { isDocumentedExample, isPlaceholder } from './placeholders.js';
 import { maskSecret } from './mask.js';
 
 /** One rule match. Holds the matched text only transiently; log `masked`, never `matched`. */
@@ -49,6 +49,12 @@ export const MAX_REJECTED_PER_RULE = 4096;
 /** Hits of {@link RuleMatcher.find}, and the rules whose scan stopped at a cap before the end of a text. */
 export interface MatchResult {
   readonly hits: RuleHit[];
+  /**
+   * DLP matches that are documented example values (placeholders.ts
+   * `isDocumentedExample`), at most one per rule, for rules with no hit: not
+   * secrets, so not in `hits`, but worth a warning.
+   */
+  readonly examples: RuleHit[];
   /** Rules that stopped at {@link MAX_HITS_PER_RULE} or {@link MAX_REJECTED_PER_RULE}: more may follow unseen. */
   readonly limited: CompiledRule[];
 }
@@ -164,6 +170,7 @@ export class RuleMatcher {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     const firstPerRule = options.firstPerRule ?? true;
     const hits: RuleHit[] = [];
+    const examples: RuleHit[] = [];
     const limited: CompiledRule[] = [];
     const seen = new Set<string>(options.skip);
     // Raw hits of rules that also scan a normalised text that differs from the raw
@@ -178,8 +185,12 @@ export class RuleMatcher {
       const transform = tv.transform(variant);
       for (const rule of candidates) {
         if (seen.has(rule.id)) continue;
-        const { found, capped } = this.#spans(rule, subject, firstPerRule);
+        const { found, capped, example } = this.#spans(rule, subject, firstPerRule);
         if (capped && !limited.includes(rule)) limited.push(rule);
+        if (example !== undefined && !examples.some((e) => e.rule === rule)) {
+          const [start, end, matched] = example;
+          examples.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) });
+        }
         if (found.length === 0) continue;
         const located = found.map(([start, end, matched]): RuleHit => ({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) }));
         if (variant === 'raw' && (mask & NORMALIZED_BIT) === 0 && rule.variants.includes('normalized')) {
@@ -200,7 +211,8 @@ export class RuleMatcher {
         unconfirmed.clear();
       }
     }
-    return { hits, limited };
+    const hit = new Set(hits.map((h) => h.rule));
+    return { hits, examples: examples.filter((e) => !hit.has(e.rule)), limited };
   }
 
   /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
@@ -213,9 +225,17 @@ export class RuleMatcher {
     return this.rules.filter((r) => picked.has(r));
   }
 
-  /** Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left. */
-  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): { found: Array<[number, number, string]>; capped: boolean } {
+  /**
+   * Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan
+   * with text left; `example`, the first rejected DLP match that is a documented example value.
+   */
+  #spans(
+    rule: CompiledRule,
+    subject: string,
+    firstOnly: boolean,
+  ): { found: Array<[number, number, string]>; capped: boolean; example?: [number, number, string] } {
     const out: Array<[number, number, string]> = [];
+    let example: [number, number, string] | undefined;
     const re = rule.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -233,7 +253,12 @@ export class RuleMatcher {
       const start = secret !== undefined ? m.index + m[0].indexOf(secret) : m.index;
       if (rule.category === 'dlp') {
         const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? m[0] : text;
-        if ((rule.validator !== undefined && !runValidator(rule.validator, judged)) || isPlaceholder(text)) {
+        if (rule.validator !== undefined && !runValidator(rule.validator, judged)) {
+          rejected++;
+          continue;
+        }
+        if (isPlaceholder(text)) {
+          if (example === undefined && isDocumentedExample(text)) example = [start, start + text.length, text];
           rejected++;
           continue;
         }
@@ -245,6 +270,6 @@ export class RuleMatcher {
       if (firstOnly) break;
     }
     re.lastIndex = 0;
-    return { found: out, capped };
+    return example !== undefined ? { found: out, capped, example } : { found: out, capped };
   }
 }

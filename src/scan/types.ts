@@ -35,6 +35,12 @@ export interface Finding {
    * which is what the `redact` action needs. Internal: never shown to clients.
    */
   readonly span?: { readonly start: number; readonly end: number };
+  /**
+   * Set on a DLP finding whose match is a publicly documented example value
+   * (`AKIAIOSFODNN7EXAMPLE`, placeholders.ts): it is reported with action
+   * `warn`, whatever the configured DLP action, since it is no secret.
+   */
+  readonly documented?: true;
 }
 
 /** Any JSON value. */
