@@ -128,6 +128,21 @@ describe('rule bip39-mnemonic', () => {
   });
 });
 
+describe('checksum budget', () => {
+  it('a frame of many long runs with no valid window fails closed with scan-limit-checksum, in bounded time', () => {
+    const chain = new ScanChain({ config: normalizeConfig({}), rules: loadRulePacks(), env: {} });
+    // `abandon` × n is never valid (all-zero entropy needs `about`/`art`/…), so every window is computed.
+    const run = Array.from({ length: 200 }, () => 'abandon').join(' ');
+    const text = Array.from({ length: 100 }, () => run).join(' xyzzy ');
+    const v = chain.evaluate({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { text } } } });
+    expect(v.action).toBe('block');
+    expect(v.findings).toContainEqual(expect.objectContaining({ rule: 'scan-limit-checksum', category: 'protocol' }));
+    // One such run alone is checked and passes as clean.
+    const one = chain.evaluate({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { text: run } } } });
+    expect(one.action).toBe('allow');
+  });
+});
+
 describe('documented mnemonics', () => {
   const chain = new ScanChain({ config: normalizeConfig({}), rules: loadRulePacks(), env: {} });
   const verdict = (text: string): ReturnType<ScanChain['evaluate']> =>

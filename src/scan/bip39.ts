@@ -11,16 +11,18 @@
  */
 import { createHash } from 'node:crypto';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { spendChecksum } from './budget.js';
 
 /** Mnemonic lengths BIP-39 defines, in words, longest first. */
 export const MNEMONIC_LENGTHS = [24, 21, 18, 15, 12] as const;
 
 /**
  * Words of one run of list words checked at most. Past it the validator accepts
- * (fails closed): natural text never holds thousands of list words in a row, and
+ * (fails closed): natural text never holds hundreds of list words in a row, and
  * a hostile one must not buy a long checksum search or hide a phrase at its end.
+ * Across a frame, checksums are also bounded by budget.ts (`scan-limit-checksum`).
  */
-export const MAX_RUN_WORDS = 4096;
+export const MAX_RUN_WORDS = 256;
 
 let index: Map<string, number> | undefined;
 /** Word → its 11-bit index in the English list (built on first use). */
@@ -28,8 +30,12 @@ function wordIndex(): Map<string, number> {
   return (index ??= new Map(wordlist.map((w, i) => [w, i])));
 }
 
-/** True when the `n` word indices at `at` in `ids` carry a valid BIP-39 checksum. */
+/**
+ * True when the `n` word indices at `at` in `ids` carry a valid BIP-39 checksum.
+ * @throws ScanLimitError (budget.ts) when the frame's checksum budget is used up
+ */
 export function checksumValid(ids: readonly number[], at: number, n: number): boolean {
+  spendChecksum();
   const bits = n * 11;
   const csBits = n / 3;
   const entBytes = (bits - csBits) / 8;
@@ -69,7 +75,8 @@ export function bip39Mnemonic(text: string): boolean {
     }
     return false;
   };
-  for (const m of text.matchAll(/[a-z]+|\d+/g)) {
+  // An escaped line break (`\n` in JSON or code text) separates words like a real one.
+  for (const m of text.replace(/\\[nrt]/g, ' ').matchAll(/[a-z]+|\d+/g)) {
     const id = map.get(m[0]);
     // A number between words is list numbering (`1. abandon 2. ability`): it neither counts nor breaks the run.
     if (/^\d/.test(m[0])) continue;

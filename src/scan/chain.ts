@@ -129,10 +129,11 @@ export class ScanChain {
     }
     if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
     // Responses: injection and credentials in one pass. Only high and critical DLP rules count there:
-    // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak.
+    // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak;
+    // so is a wallet's seed phrase (`in_responses: false`).
     const responseRules = [
       ...(config.injection.enabled ? injection : []),
-      ...(config.dlp.enabled ? dlp.filter((r) => r.severity === 'high' || r.severity === 'critical') : []),
+      ...(config.dlp.enabled ? dlp.filter((r) => (r.severity === 'high' || r.severity === 'critical') && r.spec.in_responses !== false) : []),
     ];
     if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));

@@ -62,7 +62,7 @@ export interface MatchResult {
 /**
  * Rules that scan the same text. Built lazily per combination of variants.
  * One RE2 set holds the literal keywords of the prefiltered rules
- * (case-insensitive) followed by the regexes of the rules without keywords, so
+ * (case-insensitive) followed by the regexes (or `prefilter` regexes) of the rules without keywords, so
  * a single pass names every candidate; only candidates' own regexes then run.
  */
 interface Group {
@@ -116,7 +116,7 @@ export class RuleMatcher {
     }
     for (const r of all) {
       if ((r.spec.keywords ?? []).length > 0) continue;
-      patterns.push(r.spec.regex);
+      patterns.push(r.spec.prefilter ?? r.spec.regex);
       byIndex.push([r]);
     }
     g = all.length === 0 ? null : { set: new RE2.Set(patterns, 'u'), byIndex };

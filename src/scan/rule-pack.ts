@@ -10,6 +10,7 @@
  *     description: GitHub personal access token (classic)
  *     regex: '\bghp_[A-Za-z0-9]{36}\b'  # RE2 syntax; a named group `secret` narrows the span
  *     keywords: [ghp_]                # literal hints, documentation and prefilter
+ *     prefilter: '…'                  # optional, keyword-less rules: cheap regex for the prefilter set
  *     validator: github-crc32         # optional, see validators.ts
  *     variants: [raw]                 # optional, which text variants to scan (normalize.ts)
  *     examples:
@@ -71,6 +72,18 @@ function buildSchemas(z: typeof Zod) {
     description: z.string().min(1),
     regex: z.string().min(1),
     keywords: z.array(z.string().min(1)).optional(),
+    /**
+     * For a rule without keywords: a cheaper RE2 regex that matches wherever
+     * `regex` does, run in the shared prefilter set instead of `regex` (a large
+     * regex there slows every scan); `regex` then runs only where it fires.
+     */
+    prefilter: z.string().min(1).optional(),
+    /**
+     * DLP only: false keeps the rule out of response scanning (server → client),
+     * for data that is the user's own when a tool returns it (as for cards and IBANs).
+     * @default true for high and critical rules
+     */
+    in_responses: z.boolean().optional(),
     validator: z.enum(VALIDATOR_NAMES).optional(),
     variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
     /** Source of the format: provider docs URL or spec section. */
@@ -152,6 +165,7 @@ function defaultVariants(category: RuleCategory): VariantName[] {
  */
 export function compileRule(spec: RuleSpec, origin: string, lazy = false): CompiledRule {
   let re: RE2 | undefined = lazy ? undefined : compileRegex(spec.id, spec.regex);
+  if (!lazy && spec.prefilter !== undefined) compileRegex(spec.id, spec.prefilter);
   return {
     id: spec.id,
     category: spec.category,
