@@ -67,9 +67,15 @@ export function sniffId(head: string): JsonRpcId | undefined {
   }
 }
 
-/** Findings as shown to the client: `{rule, category, path}` (and `transform` when set); never secrets. */
-export function publicFindings(findings: readonly Finding[]): Array<Record<string, string>> {
-  return findings.map((f) => ({ rule: f.rule, category: f.category, path: f.path, ...(f.transform ? { transform: f.transform } : {}) }));
+/** Findings as shown to the client: `{rule, category, path}` (and `transform`, `documented` when set); never secrets. */
+export function publicFindings(findings: readonly Finding[]): Array<Record<string, string | boolean>> {
+  return findings.map((f) => ({
+    rule: f.rule,
+    category: f.category,
+    path: f.path,
+    ...(f.transform ? { transform: f.transform } : {}),
+    ...(f.documented ? { documented: true } : {}),
+  }));
 }
 
 const CATEGORY_WORDS: Record<Finding['category'], string> = {

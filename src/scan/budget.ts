@@ -21,7 +21,14 @@ export class ScanLimitError extends Error {
   }
 }
 
+/**
+ * Checksum computations (one SHA-256 of at most 33 bytes each, as the BIP-39
+ * validator makes per candidate window) per frame: 64 Ki, tens of milliseconds at most.
+ */
+export const MAX_CHECKSUMS = 1 << 16;
+
 let active = false;
+let checksumsLeft = MAX_CHECKSUMS;
 let normalizeLimit = DEFAULT_NORMALIZE_CHARS;
 let normalizeLeft = DEFAULT_NORMALIZE_CHARS;
 
@@ -34,6 +41,7 @@ export function beginFrame(chars: number): void {
   active = true;
   normalizeLimit = chars;
   normalizeLeft = chars;
+  checksumsLeft = MAX_CHECKSUMS;
 }
 
 /** End the frame started by {@link beginFrame}. */
@@ -51,5 +59,17 @@ export function spendNormalize(chars: number): void {
   if (normalizeLeft < 0) {
     normalizeLeft = 0;
     throw new ScanLimitError('scan-limit-normalize', `the frame needs more than ${normalizeLimit} characters of Unicode normalisation`);
+  }
+}
+
+/**
+ * Spend one checksum computation of the frame's {@link MAX_CHECKSUMS}.
+ * @throws ScanLimitError `scan-limit-checksum` when the frame's budget is used up
+ */
+export function spendChecksum(): void {
+  if (!active) return;
+  if (--checksumsLeft < 0) {
+    checksumsLeft = 0;
+    throw new ScanLimitError('scan-limit-checksum', `the frame needs more than ${MAX_CHECKSUMS} checksum computations`);
   }
 }

@@ -139,10 +139,11 @@ export class ScanChain {
     }
     if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
     // Responses: injection and credentials in one pass. Only high and critical DLP rules count there:
-    // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak.
+    // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak;
+    // so is a wallet's seed phrase (`in_responses: false`).
     const responseRules = [
       ...(config.injection.enabled ? injection : []),
-      ...(config.dlp.enabled ? dlp.filter((r) => r.severity === 'high' || r.severity === 'critical') : []),
+      ...(config.dlp.enabled ? dlp.filter((r) => (r.severity === 'high' || r.severity === 'critical') && r.spec.in_responses !== false) : []),
     ];
     if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
@@ -230,7 +231,7 @@ export class ScanChain {
       if (c.length < 8) continue;
       const hits: Finding[] = [];
       this.#dlp.scanText(c, '', hits);
-      if (hits.length > 0) names.push(c);
+      if (hits.some((h) => h.documented !== true)) names.push(c);
     }
     return names;
   }
@@ -278,6 +279,8 @@ export class ScanChain {
    * in a document) only warns, unless `mode: strict` asks for every rule to act.
    */
   actionFor(f: Finding, direction: Direction): Action {
+    // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
+    if (f.category === 'dlp' && f.documented === true) return 'warn';
     const action = this.#configuredAction(f, direction);
     return f.severity === 'low' && action === 'block' && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
   }
@@ -371,12 +374,16 @@ function toolOf(input: ScanInput): string | undefined {
  * of the same field) is dropped when a located one exists, else the first is kept.
  * An `unterminated` finding (a key block without END) is always kept: redacting
  * the whole keys next to it would leave its body in place.
+ * A documented-example finding is dropped when a real one has the same rule and
+ * path (a real key next to `AKIAIOSFODNN7EXAMPLE` still blocks).
  */
 export function dedupe(findings: readonly Finding[]): Finding[] {
   const located = new Set(findings.filter((f) => f.span).map((f) => `${f.rule}\0${f.path}`));
+  const real = new Set(findings.filter((f) => f.documented !== true).map((f) => `${f.rule}\0${f.path}`));
   const seen = new Set<string>();
   return findings.filter((f) => {
     const base = `${f.rule}\0${f.path}`;
+    if (f.documented === true && real.has(base)) return false;
     if (!f.span && f.unterminated !== true && located.has(base)) return false;
     const key = `${base}\0${f.span ? f.span.start : ''}`;
     if (seen.has(key)) return false;

@@ -45,7 +45,7 @@ export const VIEW_COST = 64;
 // One linear-time pass that says whether any decoder could apply; most text skips decoding entirely.
 /** RE2 source of the decoder prefilter (also used by normalize.ts's feature pass). */
 export const DECODE_TRIGGER =
-  '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
+  '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\"|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
 const TRIGGER = new RE2(DECODE_TRIGGER, 'u');
 
 /** True when some decoder could produce a view of `text` (cheap prefilter). */
@@ -209,6 +209,54 @@ export function decodeEscapes(s: string): string | undefined {
   return out === s ? undefined : out;
 }
 
+/**
+ * Unquote JSON string literals that hold escapes (RFC 8259 § 7), so text inside
+ * a JSON document carried in a string (`"{\"note\":\"line\\nkey = …\"}"`)
+ * reads as written: each such literal is replaced by its value, without the
+ * quotes. Literals that are not valid JSON are left as they are. One pass, linear
+ * in the text: an unterminated literal (a line break or the end before its
+ * closing quote) is skipped to its end, not retried from every quote inside it.
+ */
+export function decodeJsonStrings(s: string): string | undefined {
+  if (!s.includes('\\')) return undefined;
+  const parts: string[] = [];
+  let last = 0;
+  let changed = false;
+  for (let i = s.indexOf('"'); i >= 0 && i < s.length; ) {
+    let j = i + 1;
+    let escaped = false;
+    while (j < s.length) {
+      const c = s.charCodeAt(j);
+      if (c === 0x5c) {
+        escaped = true;
+        j += 2;
+      } else if (c === 0x22 || c === 0x0a || c === 0x0d) {
+        break;
+      } else {
+        j++;
+      }
+    }
+    if (j >= s.length || s.charCodeAt(j) !== 0x22) {
+      // Unterminated: nothing in it can close either; go on after it.
+      i = j >= s.length ? -1 : s.indexOf('"', j + 1);
+      continue;
+    }
+    if (escaped) {
+      try {
+        parts.push(s.slice(last, i), JSON.parse(s.slice(i, j + 1)) as string);
+        last = j + 1;
+        changed = true;
+      } catch {
+        // Not a valid JSON literal (an escape JSON does not know): leave it.
+      }
+    }
+    i = s.indexOf('"', j + 1);
+  }
+  if (!changed) return undefined;
+  parts.push(s.slice(last));
+  return parts.join('');
+}
+
 /** Decode HTML character references (numeric, and a named subset useful for evasion). */
 export function decodeEntities(s: string): string | undefined {
   if (!ENTITY.test(s)) return undefined;
@@ -243,6 +291,7 @@ type WholeDecoder = (s: string) => string | undefined;
  */
 const UNESCAPE: Array<[string, WholeDecoder]> = [
   ['url', decodePercent],
+  ['json', decodeJsonStrings],
   ['escape', decodeEscapes],
   ['html', decodeEntities],
 ];

@@ -7,7 +7,7 @@
  */
 import { walkStrings, type StringLeaf } from './json-walk.js';
 import type { MatchResult, RuleMatcher } from './matcher.js';
-import { decodeViews } from './decoders.js';
+import { decodeViews, mayDecode } from './decoders.js';
 import { TextVariants } from './normalize.js';
 import type { EnvSecrets } from './env-secrets.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
@@ -135,6 +135,21 @@ export class DlpScanner implements Scanner {
     }
   }
 
+  /**
+   * Findings for documented example values (`AKIAIOSFODNN7EXAMPLE`): severity
+   * `low`, `documented: true`, so the chain warns instead of blocking. One per
+   * rule and string, and none once the rule has a real hit there.
+   */
+  #documented(result: MatchResult, path: string, found: Set<string>, findings: Finding[], transform: string | undefined): void {
+    for (const e of result.examples) {
+      const key = `example:${e.rule.id}`;
+      if (found.has(e.rule.id) || found.has(key)) continue;
+      found.add(key);
+      const how = (transform ?? e.transform) !== undefined ? { transform: transform ?? (e.transform as string) } : {};
+      findings.push({ rule: e.rule.id, category: 'dlp', severity: 'low', path, ...how, masked: e.masked, documented: true });
+    }
+  }
+
   /** The hits of `result`; a capped rule adds a {@link SCAN_LIMIT_RULES}.hits finding at `path`. */
   #hits(result: MatchResult, path: string, findings: Finding[]): MatchResult['hits'] {
     if (result.limited.length > 0) findings.push(limitFinding(SCAN_LIMIT_RULES.hits, path));
@@ -142,8 +157,9 @@ export class DlpScanner implements Scanner {
   }
 
   /**
-   * Scan one string (raw, then decoded views) and append findings. Raw hits
-   * carry their span for redaction when `redactable` (default true).
+   * Scan one string (raw and normalised, then the decoded views of each) and
+   * append findings. Raw hits carry their span for redaction when `redactable`
+   * (default true).
    */
   scanText(text: string, path: string, findings: Finding[], redactable = true): void {
     if (text.length < 8) return;
@@ -151,7 +167,8 @@ export class DlpScanner implements Scanner {
     // Rules found in one view are not run again on the next: the field is already
     // caught, and a large decoded copy of a text costs as much to scan as the text.
     const found = new Set<string>();
-    for (const h of this.#hits(this.#matcher.find(tv, { firstPerRule: false }), path, findings)) {
+    const result = this.#matcher.find(tv, { firstPerRule: false });
+    for (const h of this.#hits(result, path, findings)) {
       found.add(h.rule.id);
       findings.push({
         rule: h.rule.id,
@@ -163,16 +180,28 @@ export class DlpScanner implements Scanner {
         ...(h.transform ? { transform: h.transform } : redactable && !h.open ? { span: { start: h.start, end: h.end } } : {}),
       });
     }
+    this.#documented(result, path, found, findings, undefined);
     this.#envSecrets?.scan(text, path, undefined, findings);
-    if (!tv.mayDecode()) return;
+    if (tv.mayDecode()) this.#scanDecoded(text, '', path, found, findings);
+    // An encoded secret with invisible or look-alike characters inside it decodes
+    // only once they are gone: decode the normalised text too when it differs.
+    const normalized = tv.get('normalized');
+    if (normalized !== tv.raw && mayDecode(normalized)) this.#scanDecoded(normalized, 'normalized+', path, found, findings);
+  }
+
+  /** Scan the decoded views of `text`; transforms are prefixed with `label`. */
+  #scanDecoded(text: string, label: string, path: string, found: Set<string>, findings: Finding[]): void {
     const decoded = decodeViews(text);
     if (decoded.exhausted) findings.push(limitFinding(SCAN_LIMIT_RULES.decode, path));
     for (const d of decoded.views) {
-      for (const h of this.#hits(this.#matcher.find(d.text, { skip: found }), path, findings)) {
+      const transform = label + d.transform;
+      const result = this.#matcher.find(d.text, { skip: found });
+      for (const h of this.#hits(result, path, findings)) {
         found.add(h.rule.id);
-        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform: d.transform, masked: h.masked, ...(h.open ? { unterminated: true as const } : {}) });
+        findings.push({ rule: h.rule.id, category: 'dlp', severity: h.rule.severity, path, transform, masked: h.masked, ...(h.open ? { unterminated: true as const } : {}) });
       }
-      this.#envSecrets?.scan(d.text, path, d.transform, findings);
+      this.#documented(result, path, found, findings, transform);
+      this.#envSecrets?.scan(d.text, path, transform, findings);
     }
   }
 }

@@ -9,7 +9,7 @@ import { TextVariants, VARIANT_NAMES, type VariantName } from './normalize.js';
 import { runValidator, WHOLE_MATCH_VALIDATORS } from './validators.js';
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
-import { isPlaceholder } from './placeholders.js';
+import { isDocumentedExample, isPlaceholder } from './placeholders.js';
 import { maskSecret } from './mask.js';
 
 /** One rule match. Holds the matched text only transiently; log `masked`, never `matched`. */
@@ -83,6 +83,12 @@ function blockEnd(subject: string, from: number, end: RE2): number | undefined {
 /** Hits of {@link RuleMatcher.find}, and the rules whose scan stopped at a cap before the end of a text. */
 export interface MatchResult {
   readonly hits: RuleHit[];
+  /**
+   * DLP matches that are documented example values (placeholders.ts
+   * `isDocumentedExample`), at most one per rule, for rules with no hit: not
+   * secrets, so not in `hits`, but worth a warning.
+   */
+  readonly examples: RuleHit[];
   /** Rules that stopped at {@link MAX_HITS_PER_RULE} or {@link MAX_REJECTED_PER_RULE}: more may follow unseen. */
   readonly limited: CompiledRule[];
 }
@@ -90,7 +96,7 @@ export interface MatchResult {
 /**
  * Rules that scan the same text. Built lazily per combination of variants.
  * One RE2 set holds the literal keywords of the prefiltered rules
- * (case-insensitive) followed by the regexes of the rules without keywords, so
+ * (case-insensitive) followed by the regexes (or `prefilter` regexes) of the rules without keywords, so
  * a single pass names every candidate; only candidates' own regexes then run.
  */
 interface Group {
@@ -120,6 +126,7 @@ export const CONFIRM_CHUNK = 32;
 const CONFIRM_MIN = 3;
 /** Texts shorter than this (UTF-8 bytes) run their candidates directly: per-call cost dominates there, not length. */
 const CONFIRM_MIN_BYTES = 4096;
+const NORMALIZED_BIT = 1 << VARIANT_NAMES.indexOf('normalized');
 
 const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
@@ -167,7 +174,7 @@ export class RuleMatcher {
     }
     for (const r of all) {
       if ((r.spec.keywords ?? []).length > 0) continue;
-      patterns.push(r.spec.regex);
+      patterns.push(r.spec.prefilter ?? r.spec.regex);
       byIndex.push([r]);
     }
     g = all.length === 0 ? null : { set: new RE2.Set(patterns, 'u'), byIndex };
@@ -209,13 +216,24 @@ export class RuleMatcher {
   /**
    * As {@link match}, and also name the rules whose scan hit a cap, so callers
    * fail closed (a capped rule may have more matches past the point it stopped).
+   *
+   * A rule that scans both the raw and the normalised text judges the
+   * normalised one, the text without evasions: when the two differ, a raw hit
+   * counts only if the rule also matches the normalised text, and is then
+   * reported with its raw span. Otherwise an inserted invisible or look-alike
+   * character would make a boundary the reader never sees (`x\u200Bsk_live_…`
+   * reads as `xsk_live_…`, not a key).
    */
   find(text: string | TextVariants, options: MatchOptions = {}): MatchResult {
     const tv = typeof text === 'string' ? new TextVariants(text) : text;
     const firstPerRule = options.firstPerRule ?? true;
     const hits: RuleHit[] = [];
+    const examples: RuleHit[] = [];
     const limited: CompiledRule[] = [];
     const seen = new Set<string>(options.skip);
+    // Raw hits of rules that also scan a normalised text that differs from the raw
+    // one, kept until that text confirms them (see the method's comment).
+    const unconfirmed = new Map<string, RuleHit[]>();
     for (const [variant, subject, mask] of this.#texts(tv)) {
       if (subject.length === 0) continue;
       const group = this.#group(mask);
@@ -225,16 +243,34 @@ export class RuleMatcher {
       const transform = tv.transform(variant);
       for (const rule of candidates) {
         if (seen.has(rule.id)) continue;
-        const { found, capped } = this.#spans(rule, subject, firstPerRule);
+        const { found, capped, example } = this.#spans(rule, subject, firstPerRule);
         if (capped && !limited.includes(rule)) limited.push(rule);
-        if (found.length === 0) continue;
-        seen.add(rule.id);
-        for (const [start, end, matched, open] of found) {
-          hits.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched), ...(open ? { open } : {}) });
+        if (example !== undefined && !examples.some((e) => e.rule === rule)) {
+          const [start, end, matched] = example;
+          examples.push({ rule, variant, transform, start, end, matched, masked: maskSecret(matched) });
         }
+        if (found.length === 0) continue;
+        const located = found.map(([start, end, matched, open]): RuleHit => ({ rule, variant, transform, start, end, matched, masked: maskSecret(matched), ...(open ? { open } : {}) }));
+        if (variant === 'raw' && (mask & NORMALIZED_BIT) === 0 && rule.variants.includes('normalized')) {
+          unconfirmed.set(rule.id, located);
+          continue;
+        }
+        seen.add(rule.id);
+        hits.push(...located);
+      }
+      if (variant === 'normalized') {
+        // A confirmed rule keeps its raw spans (exact, so redaction can use them).
+        for (const [id, raw] of unconfirmed) {
+          const at = hits.findIndex((h) => h.rule.id === id && h.variant === 'normalized');
+          if (at < 0) continue;
+          const n = hits.filter((h) => h.rule.id === id).length;
+          hits.splice(at, n, ...raw);
+        }
+        unconfirmed.clear();
       }
     }
-    return { hits, limited };
+    const hit = new Set(hits.map((h) => h.rule));
+    return { hits, examples: examples.filter((e) => !hit.has(e.rule)), limited };
   }
 
   /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
@@ -281,13 +317,19 @@ export class RuleMatcher {
   }
 
   /**
-   * Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan with text left.
+   * Accepted spans of `rule` in `subject`; `capped` when a cap stopped the scan
+   * with text left; `example`, the first rejected DLP match that is a documented example value.
    * A multi-line rule's span runs from the start of its opening match to the end
    * of its closing line; an opening with no closing line is the last span taken
    * (flagged open: the frame is blocked whatever follows).
    */
-  #spans(rule: CompiledRule, subject: string, firstOnly: boolean): { found: Array<[number, number, string, true?]>; capped: boolean } {
+  #spans(
+    rule: CompiledRule,
+    subject: string,
+    firstOnly: boolean,
+  ): { found: Array<[number, number, string, true?]>; capped: boolean; example?: [number, number, string] } {
     const out: Array<[number, number, string, true?]> = [];
+    let example: [number, number, string] | undefined;
     const re = rule.re;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -305,7 +347,12 @@ export class RuleMatcher {
       const start = secret !== undefined ? m.index + m[0].indexOf(secret) : m.index;
       if (rule.category === 'dlp') {
         const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? m[0] : text;
-        if ((rule.validator !== undefined && !runValidator(rule.validator, judged)) || isPlaceholder(text)) {
+        if (rule.validator !== undefined && !runValidator(rule.validator, judged)) {
+          rejected++;
+          continue;
+        }
+        if (isPlaceholder(text)) {
+          if (example === undefined && isDocumentedExample(text)) example = [start, start + text.length, text];
           rejected++;
           continue;
         }
@@ -327,7 +374,7 @@ export class RuleMatcher {
       if (firstOnly) break;
     }
     re.lastIndex = 0;
-    return { found: out, capped };
+    return example !== undefined ? { found: out, capped, example } : { found: out, capped };
   }
 }
 

@@ -39,8 +39,11 @@ function confusableMap(): Map<number, string> {
     if (cp === undefined || cp < 0x80 || [...from].length !== 1) continue;
     if (!/^[\x20-\x7e]+$/.test(to)) continue;
     let target = to;
-    // The skeleton folds I/l/1 together; prefer `i` where the lower-case form is an i.
-    if (target === 'l' && CONFUSABLES[from.toLowerCase()] === 'i') target = 'i';
+    // The skeleton folds I/l/1 together. A capital (Cyrillic І, Greek Ι, Roman
+    // numeral Ⅰ) becomes `I`, so case-sensitive tokens and their checksums survive
+    // the fold; otherwise prefer `i` where the lower-case form is an i.
+    if (target === 'l' && from !== from.toLowerCase()) target = 'I';
+    else if (target === 'l' && CONFUSABLES[from.toLowerCase()] === 'i') target = 'i';
     map.set(cp, target);
   }
   return (toAscii = map);

@@ -19,6 +19,8 @@
  * - Stripe docs test-mode key; jwt.io's default token.
  * - Test card numbers from Stripe's, Braintree's and Adyen's testing docs; IBAN examples
  *   from the SWIFT IBAN registry (one per country format shown there).
+ * - BIP-39 mnemonics: the first test vector of BIP-39's reference vectors (all-zero
+ *   entropy), and Hardhat's and Foundry's default development mnemonic.
  */
 const KNOWN_EXAMPLES: readonly string[] = [
   'AKIAIOSFODNN7EXAMPLE',
@@ -65,6 +67,8 @@ const KNOWN_EXAMPLES: readonly string[] = [
   'DE89370400440532013000',
   'FR1420041010050500013M02606',
   'NO9386011117947',
+  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+  'test test test test test test test test test test test junk',
 ];
 
 /** Template and variable syntax: `${X}`, `{{x}}`, `$(cmd)`, `<your key>`, `[PASSWORD]`, `$API_KEY`, `{password}`. */
@@ -135,6 +139,19 @@ function hasKeyMaterial(text: string): boolean {
     if (run.length >= SECRET_RUN && /[A-Za-z]/.test(run) && /\d/.test(run) && entropy(run) >= 3) return true;
   }
   return false;
+}
+
+/**
+ * True when `text` (a matched secret candidate, quotes and spaces around it
+ * ignored) is exactly one of the publicly documented example values of
+ * {@link KNOWN_EXAMPLES} (`AKIAIOSFODNN7EXAMPLE`, Stripe's
+ * `sk_test_4eC39HqLyjWDarjtT1zdp7dc`, …). These have a real format and are not
+ * secrets; DLP reports them as a `warn`, never a block (see matcher.ts).
+ */
+export function isDocumentedExample(text: string): boolean {
+  const bare = text.replace(/^["'`]+|["'`]+$/g, '');
+  const forms = [bare, bare.replace(/\s/g, ''), bare.replace(/[\s-]/g, ''), bare.replace(/\s+/g, ' ').trim()];
+  return KNOWN_EXAMPLES.some((k) => forms.includes(k));
 }
 
 /**

@@ -10,6 +10,7 @@
  *     description: GitHub personal access token (classic)
  *     regex: '\bghp_[A-Za-z0-9]{36}\b'  # RE2 syntax; a named group `secret` narrows the span
  *     keywords: [ghp_]                # literal hints, documentation and prefilter
+ *     prefilter: '…'                  # optional, keyword-less rules: cheap regex for the prefilter set
  *     validator: github-crc32         # optional, see validators.ts
  *     variants: [raw]                 # optional, which text variants to scan (normalize.ts)
  *     end: '-----END[ A-Z]{0,30}PRIVATE KEY-----'  # optional, multi-line secrets: see CompiledRule.end
@@ -29,6 +30,33 @@ import { GuardError } from '../errors.js';
 import { VALIDATOR_NAMES, type ValidatorName } from './validators.js';
 import { VARIANT_NAMES, type VariantName } from './normalize.js';
 
+/**
+ * Evasions the DLP transform matrix applies to every match example of every DLP
+ * rule (test/dlp-transform-matrix.test.ts); a rule's `matrix_exempt` names some
+ * of them with a reason.
+ */
+export const MATRIX_TRANSFORMS = [
+  'zero-width-1',
+  'zero-width-mid',
+  'zero-width-every-4',
+  'soft-hyphen',
+  'cyrillic',
+  'greek',
+  'fullwidth',
+  'base64',
+  'base64url',
+  'hex',
+  'url',
+  'double-url',
+  'unicode-escape',
+  'html-entities',
+  'split-arguments',
+  'split-array',
+  'object-key',
+  'json-in-string',
+] as const;
+export type MatrixTransform = (typeof MATRIX_TRANSFORMS)[number];
+
 /** Rule categories a pack may hold. */
 export const RULE_CATEGORIES = ['dlp', 'injection', 'tool-poisoning'] as const;
 export type RuleCategory = (typeof RULE_CATEGORIES)[number];
@@ -45,12 +73,29 @@ function buildSchemas(z: typeof Zod) {
     description: z.string().min(1),
     regex: z.string().min(1),
     keywords: z.array(z.string().min(1)).optional(),
+    /**
+     * For a rule without keywords: a cheaper RE2 regex that matches wherever
+     * `regex` does, run in the shared prefilter set instead of `regex` (a large
+     * regex there slows every scan); `regex` then runs only where it fires.
+     */
+    prefilter: z.string().min(1).optional(),
+    /**
+     * DLP only: false keeps the rule out of response scanning (server → client),
+     * for data that is the user's own when a tool returns it (as for cards and IBANs).
+     * @default true for high and critical rules
+     */
+    in_responses: z.boolean().optional(),
     validator: z.enum(VALIDATOR_NAMES).optional(),
     variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
     /** RE2 regex of the line that closes a multi-line secret (PEM END line, PuTTY Private-MAC); see CompiledRule.end. */
     end: z.string().min(1).optional(),
     /** Source of the format: provider docs URL or spec section. */
     source: z.string().optional(),
+    /**
+     * Evasions of the DLP transform matrix (test/dlp-transform-matrix.test.ts)
+     * this rule cannot be held to, each with the written reason why.
+     */
+    matrix_exempt: z.partialRecord(z.enum(MATRIX_TRANSFORMS), z.string().min(20, 'give the reason in a sentence')).optional(),
     examples: z.strictObject({
       match: z.array(z.string()).min(1, 'every rule needs at least one match example'),
       no_match: z.array(z.string()).min(1, 'every rule needs at least one no_match example'),
@@ -132,6 +177,7 @@ function defaultVariants(category: RuleCategory): VariantName[] {
  */
 export function compileRule(spec: RuleSpec, origin: string, lazy = false): CompiledRule {
   let re: RE2 | undefined = lazy ? undefined : compileRegex(spec.id, spec.regex);
+  if (!lazy && spec.prefilter !== undefined) compileRegex(spec.id, spec.prefilter);
   let end: RE2 | undefined = lazy || spec.end === undefined ? undefined : compileRegex(spec.id, spec.end, 'u');
   return {
     id: spec.id,

@@ -109,7 +109,7 @@ export function genericSecret(text: string): boolean {
 /**
  * A password assignment (`password = "…"`, `DB_PASSWORD=…`): the value is 8–128
  * characters, has at least 5 distinct characters, and is not a variable reference,
- * a template or a file path.
+ * a template, a file path or an escaped line break.
  * Stock placeholders (`password`, `changeme`) are rejected via `isPlaceholder`.
  * @param text the whole match, `name`, separator and value
  */
@@ -117,8 +117,9 @@ export function password(text: string): boolean {
   const m = /(?:=>|:{1,3}=|\?=|[:=])\s*["'`]?([^"'`\s]*)/.exec(text.replace(/^[\w.-]*["'`]?\s*/, ''));
   const value = m?.[1] ?? '';
   if (value.length < 8 || value.length > 128 || new Set(value).size < 5) return false;
-  // Variable references, templates, and file paths (`PWD=/home/me`) are not passwords.
-  return !/^(?:\$|%\w|\{|<|\[|~?\/|\.{1,2}\/|[A-Za-z]:\\)/.test(value) && !CODE_REFERENCE.test(value) && !isPlaceholder(value);
+  // Variable references, templates, and file paths (`PWD=/home/me`) are not passwords;
+  // nor is an escaped line break (`password=\njdbc.url=` in JSON or code text): the value is empty.
+  return !/^(?:\$|%\w|\{|<|\[|~?\/|\.{1,2}\/|[A-Za-z]:\\|\\[nrt])/.test(value) && !CODE_REFERENCE.test(value) && !isPlaceholder(value);
 }
 
 /**

@@ -42,6 +42,12 @@ export interface Finding {
    * action blocks the frame: half a key must not be passed on as redacted.
    */
   readonly unterminated?: true;
+  /**
+   * Set on a DLP finding whose match is a publicly documented example value
+   * (`AKIAIOSFODNN7EXAMPLE`, placeholders.ts): it is reported with action
+   * `warn`, whatever the configured DLP action, since it is no secret.
+   */
+  readonly documented?: true;
 }
 
 /** Any JSON value. */

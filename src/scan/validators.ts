@@ -1,5 +1,5 @@
 /**
- * The validator registry for DLP rules (checks in checksums.ts and secret-heuristics.ts). A rule naming a validator
+ * The validator registry for DLP rules (checks in checksums.ts, bip39.ts and secret-heuristics.ts). A rule naming a validator
  * reports a match only when the validator accepts the matched text (the
  * `secret` group when the rule has one, else the whole match), so random
  * look-alikes do not fire. Every validator is a pure `(text) => boolean`.
@@ -7,8 +7,10 @@
 import {
   awsKeyId, base64, credentialPair, genericSecret, highEntropy, mixedAlnum, password, tokenValue,
 } from './secret-heuristics.js';
+import { bip39Mnemonic } from './bip39.js';
 import { cloudflareCrc32, discordBotToken, githubCrc32, jwt, luhn, mod97, npmCrc32, pypiMacaroon, wif, xprv } from './checksums.js';
 
+export { bip39Mnemonic } from './bip39.js';
 export { base62, crc32, cloudflareCrc32, discordBotToken, githubCrc32, jwt, luhn, mod97, npmCrc32, pypiMacaroon, wif, xprv } from './checksums.js';
 export { awsKeyId, base64, credentialPair, genericSecret, highEntropy, mixedAlnum, password, shannonEntropy, tokenValue } from './secret-heuristics.js';
 
@@ -24,6 +26,7 @@ export const VALIDATOR_NAMES = [
   'discord-bot-token',
   'wif',
   'xprv',
+  'bip39',
   'entropy',
   'aws-key-id',
   'mixed-alnum',
@@ -52,6 +55,7 @@ const VALIDATORS: Record<ValidatorName, (text: string) => boolean> = {
   'discord-bot-token': discordBotToken,
   wif,
   xprv,
+  bip39: bip39Mnemonic,
   entropy: highEntropy,
   'aws-key-id': awsKeyId,
   'mixed-alnum': mixedAlnum,

@@ -256,3 +256,41 @@ describe('item 6: DLP rules also scan the normalised text', () => {
     expect(received).not.toContain('"id":2');
   });
 });
+
+describe('documentation example keys warn, never block', () => {
+  /** A random AWS access key id (AKIA + 16 base32), not a real one. */
+  const awsKeyId = (): string => `AKIA${body(16).toUpperCase().replace(/[^A-Z2-7]/g, 'Q')}`;
+
+  it('AWS’s AKIAIOSFODNN7EXAMPLE and Stripe’s published sk_test_4eC39HqLyjWDarjtT1zdp7dc: action warn, exit 0', async () => {
+    const r = await runCli(
+      ['scan', '-'],
+      [
+        call(2, 'run_command', { command: 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE aws s3 ls' }),
+        call(3, 'http', { header: 'Authorization: Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc' }),
+        call(4, 'run_command', { command: 'export AWS_ACCESS_KEY_ID=AKIA\u200bIOSF\u200bODNN\u200b7EXAMPLE' }),
+      ]
+        .map((m) => JSON.stringify({ from: 'client', message: m }))
+        .join('\n') + '\n',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const [aws, stripe, hidden] = jsonLines(r.stdout) as unknown as Verdict[];
+    expect(aws).toMatchObject({ action: 'warn', findings: [{ rule: 'aws-access-key-id', category: 'dlp', path: 'params.arguments.command', documented: true }] });
+    expect(stripe?.action).toBe('warn');
+    expect(stripe?.findings).toContainEqual(expect.objectContaining({ rule: 'stripe-secret-key', documented: true }));
+    expect(stripe?.findings.every((f) => (f as { documented?: boolean }).documented === true)).toBe(true);
+    expect(hidden).toMatchObject({ action: 'warn', findings: [{ rule: 'aws-access-key-id', documented: true, transform: 'normalized' }] });
+  });
+
+  it('a real key next to the documented one, or base64-encoded after it, still blocks', async () => {
+    const real = awsKeyId();
+    const { verdicts, out } = await scan([
+      call(2, 'run_command', { command: `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE OTHER=${real}` }),
+      call(3, 'run_command', { command: `AKIAIOSFODNN7EXAMPLE ${Buffer.from(`id=${real}`).toString('base64')}` }),
+    ]);
+    for (const v of verdicts) {
+      expect(v.action).toBe('block');
+      expect(v.findings).toContainEqual(expect.objectContaining({ rule: 'aws-access-key-id', category: 'dlp' }));
+    }
+    expect(out).not.toContain(real.slice(4));
+  });
+});
