@@ -83,6 +83,8 @@ export class AuditLog {
       path: f.path,
       ...(f.transform ? { transform: f.transform } : {}),
       ...(f.masked ? { masked: f.masked } : {}),
+      ...(f.score !== undefined ? { score: f.score } : {}),
+      ...(f.features ? { features: f.features } : {}),
     }));
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
     this.#logger[level](

@@ -66,9 +66,19 @@ export function sniffId(head: string): JsonRpcId | undefined {
   }
 }
 
-/** Findings as shown to the client: `{rule, category, path}` (and `transform` when set); never secrets. */
-export function publicFindings(findings: readonly Finding[]): Array<Record<string, string>> {
-  return findings.map((f) => ({ rule: f.rule, category: f.category, path: f.path, ...(f.transform ? { transform: f.transform } : {}) }));
+/**
+ * Findings as shown to the client: `{rule, category, path}` (and `transform` when set;
+ * `score` and `features` for the learned scorers); never secrets.
+ */
+export function publicFindings(findings: readonly Finding[]): Array<Record<string, string | number | readonly string[]>> {
+  return findings.map((f) => ({
+    rule: f.rule,
+    category: f.category,
+    path: f.path,
+    ...(f.transform ? { transform: f.transform } : {}),
+    ...(f.score !== undefined ? { score: f.score } : {}),
+    ...(f.features ? { features: f.features } : {}),
+  }));
 }
 
 const CATEGORY_WORDS: Record<Finding['category'], string> = {

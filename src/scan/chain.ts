@@ -18,6 +18,8 @@ import { maskSecret } from './mask.js';
 import { ScanLimitError, beginFrame, endFrame } from './budget.js';
 import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
+import { loadModels, type Models } from './model/loader.js';
+import { ModelCheck } from './model/check.js';
 
 /** What happens to one frame. */
 export interface Verdict {
@@ -61,6 +63,11 @@ export interface ChainOptions {
    * @default false
    */
   readonly requireList?: boolean;
+  /**
+   * Learned scorers; defaults to `loadModels()` (rules/models/*.json). `null`: rules only.
+   * @throws GuardError `RULES_INVALID` (from the default) when a model file is bad
+   */
+  readonly models?: Models | null;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -134,8 +141,11 @@ export class ScanChain {
       ...(config.injection.enabled ? injection : []),
       ...(config.dlp.enabled ? dlp.filter((r) => r.severity === 'high' || r.severity === 'critical') : []),
     ];
-    if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
-    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
+    const models = options.models === undefined ? loadModels() : options.models;
+    const injectionModel = models && config.injection.enabled ? new ModelCheck(models.injection, config.injection.model) : undefined;
+    if (responseRules.length > 0 || injectionModel) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel));
+    const poisoningModel = models ? new ModelCheck(models['tool-poisoning'], config.poisoning.model) : undefined;
+    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
     this.#pinStore = config.pins.enabled ? options.pins : undefined;
@@ -257,6 +267,7 @@ export class ScanChain {
 
   /** The configured action for a finding in a frame going `direction`, before audit-mode downgrade. */
   actionFor(f: Finding, direction: Direction): Action {
+    if (f.advisory === true) return 'warn';
     const map: Record<Category, Action> = {
       dlp: direction === 'server-to-client' ? this.#config.dlp.responseAction : this.#config.dlp.action,
       injection: this.#config.injection.action,

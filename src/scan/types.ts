@@ -35,6 +35,12 @@ export interface Finding {
    * which is what the `redact` action needs. Internal: never shown to clients.
    */
   readonly span?: { readonly start: number; readonly end: number };
+  /** Learned scorers (`model:*` rules): the score, 0–1. */
+  readonly score?: number;
+  /** Learned scorers: the features that pushed the score up most (names, never matched secrets). */
+  readonly features?: readonly string[];
+  /** Set when the finding only warns, whatever the category's action (a score between the warn and block thresholds). */
+  readonly advisory?: true;
 }
 
 /** Any JSON value. */
