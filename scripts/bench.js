@@ -61,6 +61,47 @@ function measure(input, iterations) {
   return { ...stats(samples), action: verdict.action, rules: [...new Set(verdict.findings.map((f) => f.rule))] };
 }
 
+// ---- learned scorers ------------------------------------------------------
+
+/**
+ * Cost of the learned scorers alone (scoreText on a clean normalised 1 KB text, per
+ * model) and of the whole chain on a clean 1 KB response with and without them.
+ */
+async function benchScorer(results) {
+  const { loadModels } = await import('../dist/scan/model/loader.js');
+  const { scoreText } = await import('../dist/scan/model/scorer.js');
+  const models = loadModels();
+  const out = (results.scorer = {});
+  console.log(`\n${'learned scorer'.padEnd(44)} ${'median µs'.padStart(10)} ${'p99 µs'.padStart(9)}`);
+  const n = quick ? 2000 : 20000;
+  for (const [name, model] of Object.entries(models)) {
+    for (let i = 0; i < 1000; i++) scoreText(model, oneKb);
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      scoreText(model, oneKb);
+      samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    const r = stats(samples);
+    out[`${name}: clean 1 KB text`] = { medianUs: r.median, p99Us: r.p99, iterations: r.n };
+    console.log(`${`${name}: score a clean 1 KB text`.padEnd(44)} ${r.median.toFixed(2).padStart(10)} ${r.p99.toFixed(2).padStart(9)}`);
+  }
+  for (const [name, m] of [['whole chain, clean 1 KB response, rules + scorer', undefined], ['whole chain, clean 1 KB response, rules only', null]]) {
+    const c = new ScanChain({ config: normalizeConfig({}), env: {}, ...(m === null ? { models: null } : {}) });
+    const input = response(oneKb);
+    for (let i = 0; i < 1000; i++) c.evaluate(input);
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      c.evaluate(input);
+      samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    const r = stats(samples);
+    out[name] = { medianUs: r.median, p99Us: r.p99, iterations: r.n };
+    console.log(`${name.padEnd(44)} ${r.median.toFixed(2).padStart(10)} ${r.p99.toFixed(2).padStart(9)}`);
+  }
+}
+
 // ---- end to end -----------------------------------------------------------
 function roundTrips(argv, n) {
   return new Promise((done, fail) => {
@@ -117,6 +158,9 @@ for (const [name, input, iterations] of cases) {
   results.scan[name] = { bytes, medianUs: r.median, p99Us: r.p99, mbPerS: mbps, iterations: r.n, action: r.action, rules: r.rules };
   console.log(`${name.padEnd(32)} ${String(bytes).padStart(9)} ${r.median.toFixed(1).padStart(10)} ${r.p99.toFixed(1).padStart(9)} ${mbps.toFixed(0).padStart(8)}  ${r.action}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}`);
 }
+
+await benchScorer(results);
+if (process.argv.includes('--scorer-only')) process.exit(0);
 
 const n = quick ? 300 : 3000;
 const server = [process.execPath, join(root, 'test', 'fixtures', 'echo-server.js')];

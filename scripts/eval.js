@@ -9,7 +9,8 @@
 // injection and tool poisoning, train the scorer on all other sources, score the
 // left-out one with rules + that scorer, print recall and FP rate per left-out source
 // and the mean. Exits 1 below the cross-source floors. `--write` also writes the
-// results to test/cross-source.json (checked by test/eval.test.ts).
+// results to test/cross-source.json (checked by test/eval.test.ts). `--category C` runs one
+// category (and, with --write, updates only its part of the file).
 //
 // Corpus: $MCP_GUARD_CORPUS, else ../shared/corpus, else test/corpus; plus data/ when present.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -77,7 +78,8 @@ function crossSourceRun() {
   console.log('Each row: the scorer trained without that source (thresholds from the other sources\' benign records), rules + scorer on the source.\n');
   const out = { '//': 'Written by `npm run eval -- --cross-source --write`; checked by test/eval.test.ts against test/eval-floors.json.', data_sha256: sha, machine: `${cpus()[0]?.model ?? '?'} ×${cpus().length}, Node ${process.version}`, date: new Date().toISOString().slice(0, 10), categories: {} };
   let failed = false;
-  for (const category of ['injection', 'tool-poisoning']) {
+  const only = process.argv.includes('--category') ? process.argv[process.argv.indexOf('--category') + 1] : undefined;
+  for (const category of ['injection', 'tool-poisoning'].filter((c) => only === undefined || c === only)) {
     const t0 = performance.now();
     console.log(`${category}`);
     console.log(`  ${'left-out source'.padEnd(22)} ${'attacks'.padStart(7)} ${'recall'.padStart(7)} ${'rule'.padStart(5)} ${'model'.padStart(5)} ${'benign'.padStart(7)} ${'FP'.padStart(7)} ${'rule'.padStart(5)} ${'model'.padStart(5)}  threshold`);
@@ -107,7 +109,11 @@ function crossSourceRun() {
     }
   }
   if (process.argv.includes('--write')) {
-    writeFileSync(join(root, 'test', 'cross-source.json'), JSON.stringify(out, null, 1) + '\n');
+    // --category updates one category of an existing file.
+    const path = join(root, 'test', 'cross-source.json');
+    const old = only && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
+    const merged = old && old.data_sha256 === sha ? { ...out, categories: { ...old.categories, ...out.categories } } : out;
+    writeFileSync(path, JSON.stringify(merged, null, 1) + '\n');
     console.log('wrote test/cross-source.json');
   }
   return failed;

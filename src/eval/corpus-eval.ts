@@ -253,7 +253,8 @@ export interface CrossSourceReport {
  * Cross-source validation: for every source of `category`, train the scorer
  * on all other sources (thresholds from their benign records, out of fold),
  * score the left-out source with rules and that scorer, and report its rates.
- * Thresholds come from 3 folds here (5 for the shipped models), to keep the run short.
+ * To keep the run short, thresholds come from 2 folds and training takes 4
+ * epochs here (the shipped models: 5 folds, 8 epochs).
  * The tool-poisoning scorer also trains on the injection attacks (as the
  * shipped one does), minus any from the left-out source.
  * @param dirs labelled roots (corpus, data)
@@ -275,7 +276,7 @@ export function crossSource(
     const train = records.filter((r) => r.source !== source);
     const held = records.filter((r) => r.source === source);
     const extra = injection.filter((r) => r.positive && r.source !== source && r.text !== undefined).map((r) => r.text as string);
-    const trained = trainModel(category, train, { folds: 3, ...options.train }, extra);
+    const trained = trainModel(category, train, { folds: 2, epochs: 4, ...options.train }, extra);
     const models: Models = { ...builtin, [category]: trained.model };
     const { scored } = scoreRecords(category, held, { models });
     pooledAll.push(...scored);
