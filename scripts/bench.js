@@ -6,6 +6,7 @@
 //     bare line relay (scripts/bare-relay.js), as p50 and p99 ratios;
 //  3. proxy start-up: ms from process start until the server is spawned.
 // Prints a table and writes bench/results.json.
+// `--scorer-only`: stop after the in-process cases and the learned-scorer cases (no end-to-end or load runs).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
