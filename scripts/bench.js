@@ -8,6 +8,7 @@
 //  3. proxy start-up: ms from process start until the server is spawned;
 //  4. real text: this README, a package-lock.json, a long source file.
 // Prints a table and writes bench/results.json.
+// `--scorer-only`: stop after the in-process cases and the learned-scorer cases (no end-to-end or load runs).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -63,6 +64,47 @@ function measure(input, iterations) {
   return { ...stats(samples), action: verdict.action, rules: [...new Set(verdict.findings.map((f) => f.rule))] };
 }
 
+// ---- learned scorers ------------------------------------------------------
+
+/**
+ * Cost of the learned scorers alone (scoreText on a clean normalised 1 KB text, per
+ * model) and of the whole chain on a clean 1 KB response with and without them.
+ */
+async function benchScorer(results) {
+  const { loadModels } = await import('../dist/scan/model/loader.js');
+  const { scoreText } = await import('../dist/scan/model/scorer.js');
+  const models = loadModels();
+  const out = (results.scorer = {});
+  console.log(`\n${'learned scorer'.padEnd(44)} ${'median µs'.padStart(10)} ${'p99 µs'.padStart(9)}`);
+  const n = quick ? 2000 : 20000;
+  for (const [name, model] of Object.entries(models)) {
+    for (let i = 0; i < 1000; i++) scoreText(model, oneKb);
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      scoreText(model, oneKb);
+      samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    const r = stats(samples);
+    out[`${name}: clean 1 KB text`] = { medianUs: r.median, p99Us: r.p99, iterations: r.n };
+    console.log(`${`${name}: score a clean 1 KB text`.padEnd(44)} ${r.median.toFixed(2).padStart(10)} ${r.p99.toFixed(2).padStart(9)}`);
+  }
+  for (const [name, m] of [['whole chain, clean 1 KB response, rules + scorer', undefined], ['whole chain, clean 1 KB response, rules only', null]]) {
+    const c = new ScanChain({ config: normalizeConfig({}), env: {}, ...(m === null ? { models: null } : {}) });
+    const input = response(oneKb);
+    for (let i = 0; i < 1000; i++) c.evaluate(input);
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = process.hrtime.bigint();
+      c.evaluate(input);
+      samples.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    const r = stats(samples);
+    out[name] = { medianUs: r.median, p99Us: r.p99, iterations: r.n };
+    console.log(`${name.padEnd(44)} ${r.median.toFixed(2).padStart(10)} ${r.p99.toFixed(2).padStart(9)}`);
+  }
+}
+
 // ---- end to end: scripts/bench-e2e.js (A B B A blocks against a bare relay) ----
 
 function startup() {
@@ -89,6 +131,9 @@ for (const [name, input, iterations] of cases) {
   results.scan[name] = { bytes, medianUs: r.median, p99Us: r.p99, mbPerS: mbps, iterations: r.n, action: r.action, rules: r.rules };
   console.log(`${name.padEnd(32)} ${String(bytes).padStart(9)} ${r.median.toFixed(1).padStart(10)} ${r.p99.toFixed(1).padStart(9)} ${mbps.toFixed(0).padStart(8)}  ${r.action}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}`);
 }
+
+await benchScorer(results);
+if (process.argv.includes('--scorer-only')) process.exit(0);
 
 // ---- real text (issue 19) ---------------------------------------------------
 // Documents as a filesystem server returns them from tools/call: this README

@@ -51,10 +51,12 @@ export interface GuardConfig {
     readonly action: Action;
     readonly includeDefaults: boolean;
     readonly patterns: readonly UserPattern[];
+    /** Learned scorer thresholds (0–1); undefined = the model file's. */
+    readonly model: ModelThresholds;
   };
   readonly input: { readonly onParseError: 'block' | 'forward' };
   /** `requireList`: list the tools before a session's first `tools/call` (see chain.ts). */
-  readonly poisoning: { readonly enabled: boolean; readonly action: Action; readonly requireList: boolean };
+  readonly poisoning: { readonly enabled: boolean; readonly action: Action; readonly requireList: boolean; readonly model: ModelThresholds };
   readonly drift: { readonly enabled: boolean; readonly action: Action };
   readonly pins: {
     readonly enabled: boolean;
@@ -127,12 +129,14 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
         regex: p.regex,
         severity: p.severity === undefined || p.severity === 'info' ? 'high' : p.severity,
       })),
+      model: thresholds(raw.response_scanning),
     },
     input: { onParseError: raw.mcp_input_scanning?.on_parse_error ?? 'block' },
     poisoning: {
       enabled: raw.mcp_tool_scanning?.enabled ?? true,
       action: toAction(raw.mcp_tool_scanning?.action, 'block'),
       requireList: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.require_list ?? true),
+      model: thresholds(raw.mcp_tool_scanning),
     },
     drift: {
       enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.detect_drift ?? true),
@@ -169,5 +173,21 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',
+  };
+}
+
+/** Learned-scorer thresholds from config (`model_threshold`, `model_warn_threshold`); absent = the model file's. */
+export interface ModelThresholds {
+  readonly block?: number;
+  readonly warn?: number;
+  /** `model_action`: `warn` (the default) makes every scorer finding advisory; `block` blocks at or above `block`. */
+  readonly action?: 'block' | 'warn';
+}
+
+function thresholds(section: { model_threshold?: number | undefined; model_warn_threshold?: number | undefined; model_action?: 'block' | 'warn' | undefined } | undefined): ModelThresholds {
+  return {
+    action: section?.model_action ?? 'warn',
+    ...(section?.model_threshold !== undefined ? { block: section.model_threshold } : {}),
+    ...(section?.model_warn_threshold !== undefined ? { warn: section.model_warn_threshold } : {}),
   };
 }

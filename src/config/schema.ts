@@ -69,6 +69,18 @@ function buildConfigSchema(z: typeof Zod) {
         include_defaults: z.boolean().optional(),
         /** Extra injection patterns. @default [] */
         patterns: z.array(responsePattern).optional(),
+        /**
+         * mcp-guard: the learned injection scorer's block threshold (score 0–1).
+         * @default the threshold in rules/models/injection.json (chosen on benign tool outputs)
+         */
+        model_threshold: z.number().gt(0).lte(1).optional(),
+        /** mcp-guard: scores from here up to `model_threshold` warn. @default the model file's warn threshold */
+        model_warn_threshold: z.number().gt(0).lte(1).optional(),
+        /**
+         * mcp-guard: what a score at or above `model_threshold` does: `warn` (advisory finding) or
+         * `block`. @default warn: cross-source, the scorer still flags too much unseen benign text to block on it
+         */
+        model_action: z.enum(['block', 'warn']).optional(),
         /** Pipelock signed-bundle allowances; not applicable to stdio, ignored. */
         authenticated_artifacts: z.array(z.unknown()).optional(),
       })
@@ -106,6 +118,18 @@ function buildConfigSchema(z: typeof Zod) {
         require_list: z.boolean().optional(),
         /** mcp-guard: pin store path. @default "$XDG_STATE_HOME/mcp-guard/pins.json" */
         pin_store: z.string().optional(),
+        /**
+         * mcp-guard: the learned tool-poisoning scorer's block threshold (score 0–1).
+         * @default the threshold in rules/models/tool-poisoning.json (chosen on benign tool definitions)
+         */
+        model_threshold: z.number().gt(0).lte(1).optional(),
+        /** mcp-guard: scores from here up to `model_threshold` warn. @default the model file's warn threshold */
+        model_warn_threshold: z.number().gt(0).lte(1).optional(),
+        /**
+         * mcp-guard: what a score at or above `model_threshold` does: `warn` (advisory finding) or
+         * `block`. @default warn: cross-source, the scorer still flags too much unseen benign text to block on it
+         */
+        model_action: z.enum(['block', 'warn']).optional(),
       })
       .optional(),
     mcp_tool_policy: z

@@ -85,6 +85,8 @@ export class AuditLog {
       ...(f.transform ? { transform: f.transform } : {}),
       ...(f.masked ? { masked: f.masked } : {}),
       ...(f.unterminated ? { unterminated: true } : {}),
+      ...(f.score !== undefined ? { score: f.score } : {}),
+      ...(f.features ? { features: f.features } : {}),
     }));
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
     // The config entry that would let the frame through (the block message names it too).

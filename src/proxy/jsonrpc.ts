@@ -67,14 +67,19 @@ export function sniffId(head: string): JsonRpcId | undefined {
   }
 }
 
-/** Findings as shown to the client: `{rule, category, path}` (and `transform`, `documented` when set); never secrets. */
-export function publicFindings(findings: readonly Finding[]): Array<Record<string, string | boolean>> {
+/**
+ * Findings as shown to the client: `{rule, category, path}` (and `transform`, `documented` when set;
+ * `score` and `features` for the learned scorers); never secrets.
+ */
+export function publicFindings(findings: readonly Finding[]): Array<Record<string, string | number | boolean | readonly string[]>> {
   return findings.map((f) => ({
     rule: f.rule,
     category: f.category,
     path: f.path,
     ...(f.transform ? { transform: f.transform } : {}),
     ...(f.documented ? { documented: true } : {}),
+    ...(f.score !== undefined ? { score: f.score } : {}),
+    ...(f.features ? { features: f.features } : {}),
   }));
 }
 

@@ -21,7 +21,7 @@ export interface TranscriptRecord {
 export interface ReplayVerdict {
   readonly index: number;
   readonly action: 'allow' | 'block' | 'warn' | 'redact';
-  readonly findings: Array<Record<string, string | boolean>>;
+  readonly findings: Array<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 /**

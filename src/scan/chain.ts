@@ -19,6 +19,8 @@ import { ScanLimitError, beginFrame, endFrame } from './budget.js';
 import { FastPath } from './fast-path.js';
 import type { Action, Category, Direction, Finding, ScanInput, Scanner } from './types.js';
 import type { ValidatorName } from './validators.js';
+import { loadModels, type Models } from './model/loader.js';
+import { ModelCheck } from './model/check.js';
 
 /** What happens to one frame. */
 export interface Verdict {
@@ -67,6 +69,11 @@ export interface ChainOptions {
    * @default true
    */
   readonly fastPath?: boolean;
+  /**
+   * Learned scorers; defaults to `loadModels()` (rules/models/*.json). `null`: rules only.
+   * @throws GuardError `RULES_INVALID` (from the default) when a model file is bad
+   */
+  readonly models?: Models | null;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -145,11 +152,15 @@ export class ScanChain {
       ...(config.injection.enabled ? injection : []),
       ...(config.dlp.enabled ? dlp.filter((r) => (r.severity === 'high' || r.severity === 'critical') && r.spec.in_responses !== false) : []),
     ];
-    if (responseRules.length > 0) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules)));
-    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection])));
+    const models = options.models === undefined ? loadModels() : options.models;
+    const injectionModel = models && config.injection.enabled ? new ModelCheck(models.injection, config.injection.model) : undefined;
+    if (responseRules.length > 0 || injectionModel) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel));
+    const poisoningModel = models ? new ModelCheck(models['tool-poisoning'], config.poisoning.model) : undefined;
+    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
-      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [] });
+      // The injection scorer reads every response: with it on, no response can skip the full path.
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined });
     }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
@@ -279,6 +290,7 @@ export class ScanChain {
    * in a document) only warns, unless `mode: strict` asks for every rule to act.
    */
   actionFor(f: Finding, direction: Direction): Action {
+    if (f.advisory === true) return 'warn';
     // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
     if (f.category === 'dlp' && f.documented === true) return 'warn';
     const action = this.#configuredAction(f, direction);

@@ -229,6 +229,11 @@ export interface FastPathOptions {
   readonly response: readonly CompiledRule[];
   /** Env-secret forms the DLP scanner looks for (`EnvSecrets.values()`). */
   readonly envForms: readonly string[];
+  /**
+   * Whether server → client frames may be cleared at all (default true). False when a
+   * learned scorer reads every response: what it catches is exactly what no rule names.
+   */
+  readonly responses?: boolean;
 }
 
 /**
@@ -238,10 +243,12 @@ export interface FastPathOptions {
 export class FastPath {
   readonly #request: Probe;
   readonly #response: Probe;
+  readonly #responses: boolean;
 
   constructor(options: FastPathOptions) {
     this.#request = new Probe(options.request, true, options.envForms);
     this.#response = new Probe(options.response, false, []);
+    this.#responses = options.responses ?? true;
   }
 
   warmUp(): void {
@@ -272,6 +279,7 @@ export class FastPath {
     // Saying "full path" is always sound: a long line need not be extracted to be sent there.
     if (input.raw !== undefined && input.raw.length > FAST_PATH_MAX_CHARS) return 'large frame';
     if (input.direction === 'server-to-client') {
+      if (!this.#responses) return 'responses are scored';
       if (listedTools(input) !== undefined) return 'tools/list';
       const extracted = extractServerText(input);
       if (extracted.unreadable !== undefined) return 'unreadable part';

@@ -13,15 +13,22 @@ import { TOOL_TOO_DEEP, listedTools, walkTool } from './tool-text.js';
 import { TextCollector, pathAt } from './response-text.js';
 import { joinPath } from './json-walk.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
+import type { ModelCheck } from './model/check.js';
+import { normalizeText } from './normalize.js';
 
 /** Scans `tools/list` results. */
 export class PoisoningScanner implements Scanner {
   readonly name = 'tool-poisoning' as const;
   readonly #matcher: RuleMatcher;
+  readonly #model: ModelCheck | undefined;
 
-  /** @param matcher tool-poisoning rules plus injection rules */
-  constructor(matcher: RuleMatcher) {
+  /**
+   * @param matcher tool-poisoning rules plus injection rules
+   * @param model the learned tool-poisoning scorer: each text field and the whole tool, normalised
+   */
+  constructor(matcher: RuleMatcher, model?: ModelCheck) {
     this.#matcher = matcher;
+    this.#model = model;
   }
 
   warmUp(): void {
@@ -59,6 +66,19 @@ export class PoisoningScanner implements Scanner {
     const tv = new TextVariants(joined.text);
     for (const h of this.#matcher.match(tv)) {
       add(h.rule.id, h.rule.severity, h.transform === undefined ? pathAt(joined, h.start) : base, h.transform);
+    }
+    if (this.#model !== undefined) {
+      const all = tv.get('normalized');
+      const same = all === tv.raw;
+      const fields = joined.segments.map((s) => (same ? all.slice(s.start, s.end) : normalizeText(joined.text.slice(s.start, s.end))));
+      const s = this.#model.tool(fields, all);
+      if (s !== undefined) {
+        const text = s.field < 0 ? all : (fields[s.field] as string);
+        const path = s.field >= 0 ? (joined.segments[s.field]?.path ?? base) : same ? pathAt(joined, s.start) : base;
+        const f = this.#model.finding(s, text, path);
+        seen.add(f.rule);
+        findings.push(f);
+      }
     }
     if (!tv.mayDecode()) return findings;
     for (const seg of joined.segments) {

@@ -14,6 +14,7 @@ import { TextVariants } from './normalize.js';
 import { segmentAt, type ExtractedText } from './response-text.js';
 import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
+import type { ModelCheck } from './model/check.js';
 
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
 export const MAX_DECODE_SCAN = 1024 * 1024;
@@ -22,10 +23,15 @@ export const MAX_DECODE_SCAN = 1024 * 1024;
 export class ResponseScanner implements Scanner {
   readonly name = 'injection' as const;
   readonly #matcher: RuleMatcher;
+  readonly #model: ModelCheck | undefined;
 
-  /** @param matcher injection rules plus the DLP rules that apply to responses */
-  constructor(matcher: RuleMatcher) {
+  /**
+   * @param matcher injection rules plus the DLP rules that apply to responses
+   * @param model the learned injection scorer, run on the normalised text after the rules
+   */
+  constructor(matcher: RuleMatcher, model?: ModelCheck) {
     this.#matcher = matcher;
+    this.#model = model;
   }
 
   warmUp(): void {
@@ -57,6 +63,12 @@ export class ResponseScanner implements Scanner {
         // Redactable only when the whole match (a key block from BEGIN to END) lies inside one field that can be rewritten in place.
         ...(seg && !h.open && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
+    }
+    if (this.#model !== undefined) {
+      const text = tv.get('normalized');
+      const s = this.#model.text(text);
+      // Offsets into the normalised text name a field only when normalising changed nothing.
+      if (s !== undefined) findings.push(this.#model.finding(s, text, text === tv.raw ? (segmentAt(extracted, s.start)?.path ?? pathFor(extracted)) : pathFor(extracted)));
     }
     if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {

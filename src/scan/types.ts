@@ -48,6 +48,12 @@ export interface Finding {
    * `warn`, whatever the configured DLP action, since it is no secret.
    */
   readonly documented?: true;
+  /** Learned scorers (`model:*` rules): the score, 0–1. */
+  readonly score?: number;
+  /** Learned scorers: the features that pushed the score up most (names, never matched secrets). */
+  readonly features?: readonly string[];
+  /** Set when the finding only warns, whatever the category's action (a score between the warn and block thresholds). */
+  readonly advisory?: true;
 }
 
 /** Any JSON value. */
