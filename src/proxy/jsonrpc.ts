@@ -130,7 +130,8 @@ const HINT_ENTRIES = 3;
  * @returns the hint, or undefined when no finding can be suppressed
  */
 export function suppressHint(findings: readonly Finding[]): string | undefined {
-  const entries = [...new Set(findings.filter((f) => f.category !== 'protocol').map((f) => `{rule: ${f.rule}, path: ${JSON.stringify(f.path)}}`))];
+  // Advisory (scorer below its block threshold) and documented-example findings only warn: nothing to suppress.
+  const entries = [...new Set(findings.filter((f) => f.category !== 'protocol' && f.advisory !== true && f.documented !== true).map((f) => `{rule: ${f.rule}, path: ${JSON.stringify(f.path)}}`))];
   if (entries.length === 0) return undefined;
   const more = entries.length > HINT_ENTRIES ? ` (+${entries.length - HINT_ENTRIES} more)` : '';
   return `suppress: [${entries.slice(0, HINT_ENTRIES).join(', ')}]${more}`;
