@@ -1,0 +1,52 @@
+/**
+ * The test set for `npm run mutate` (Stryker, stryker.config.mjs): only tests
+ * that run the decision core in process. Tests that spawn the built CLI run
+ * dist/, which Stryker never mutates, so they could only slow a mutation run.
+ * Every file here imports from src/.
+ *
+ * `MCP_GUARD_MUTATE` (set by stryker.config.mjs from `--mutate`) narrows the set
+ * to the tests of the files being mutated: a mutant in module-level code
+ * (a constant, a regex) is run against every test in the set.
+ */
+import { defineConfig } from 'vitest/config';
+
+/** Source file → the in-process tests that exercise it. */
+export const TESTS_FOR: Record<string, readonly string[]> = {
+  'src/proxy/session.ts': [
+    'test/reliability/decisions.test.ts',
+    'test/reliability/duplicate-keys.test.ts',
+    'test/reliability/frame-integrity.test.ts',
+  ],
+  'src/proxy/jsonrpc.ts': [
+    'test/jsonrpc.test.ts',
+    'test/reliability/decisions.test.ts',
+    'test/reliability/duplicate-keys.test.ts',
+    'test/reliability/frame-integrity.test.ts',
+  ],
+  'src/scan/chain.ts': ['test/chain.test.ts', 'test/scanners.test.ts', 'test/reliability/decisions.test.ts'],
+  'src/scan/matcher.ts': [
+    'test/matcher.test.ts',
+    'test/scanners.test.ts',
+    'test/rules.test.ts',
+    'test/dlp-rules.test.ts',
+    'test/injection-rules.test.ts',
+    'test/poisoning-rules.test.ts',
+  ],
+  'src/scan/normalize.ts': [
+    'test/matcher.test.ts',
+    'test/reliability/scan-robustness.test.ts',
+    'test/injection-rules.test.ts',
+    'test/poisoning-rules.test.ts',
+  ],
+};
+
+const targets = (process.env['MCP_GUARD_MUTATE'] ?? '').split(',').filter((f) => f in TESTS_FOR);
+const include = [...new Set((targets.length > 0 ? targets : Object.keys(TESTS_FOR)).flatMap((f) => TESTS_FOR[f] ?? []))];
+
+export default defineConfig({
+  test: {
+    include,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
