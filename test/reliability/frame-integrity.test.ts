@@ -13,6 +13,7 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MUTATING, runs } from '../fast-check-runs.js';
 import { Relay } from '../../src/proxy/relay.js';
 import { GuardSession } from '../../src/proxy/session.js';
 import { applyRedactions } from '../../src/proxy/redact.js';
@@ -292,7 +293,7 @@ describe('frame integrity through the Relay (fast-check)', () => {
           expectLines(h.toClient().subarray(afterPhase1), fromServer);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
     // The generators reach every branch.
     expect(forwardedSeen).toBeGreaterThan(0);
@@ -300,7 +301,8 @@ describe('frame integrity through the Relay (fast-check)', () => {
     expect(oversizedSeen).toBeGreaterThan(0);
   });
 
-  it('a frame of exactly the default 16 MiB limit passes byte for byte; one byte more is refused with its id', async () => {
+  // Framer limits (src/proxy/framer.ts, not mutated): skipped under `npm run mutate`, where 16 MiB per mutant is too slow.
+  it.skipIf(MUTATING)('a frame of exactly the default 16 MiB limit passes byte for byte; one byte more is refused with its id', async () => {
     const make = (total: number, idValue: number, cr: boolean): Buffer => {
       const head = `{"jsonrpc":"2.0","id":${idValue},"method":"tools/call","params":{"name":"write","arguments":{"text":"`;
       const tail = `"}}}${cr ? '\r' : ''}`;
