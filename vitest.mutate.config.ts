@@ -46,6 +46,7 @@ const include = [...new Set((targets.length > 0 ? targets : Object.keys(TESTS_FO
 export default defineConfig({
   test: {
     include,
+    globalSetup: ['test/mutate-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
