@@ -222,23 +222,26 @@ function keysOf(path: string): Array<string | number> {
 
 /**
  * A redacted frame: one line of JSON equal to `original` except at the redacted
- * strings, each of which has `[REDACTED:<rule>]` where the finding's span was and
- * no longer holds the span's text.
+ * strings; each keeps its text before the first span and after the last, has
+ * `[REDACTED:<rule>]` for each finding, and no longer holds any span's text.
  */
 function expectRedacted(line: string, original: unknown, redactions: readonly Finding[]): void {
   expect(line.endsWith('\n') && !line.slice(0, -1).includes('\n')).toBe(true);
   const got = JSON.parse(line) as unknown;
   const restored = structuredClone(got) as Record<string | number, unknown>;
-  for (const f of redactions) {
-    const keys = keysOf(f.path);
+  const byPath = new Map<string, Finding[]>();
+  for (const f of redactions) byPath.set(f.path, [...(byPath.get(f.path) ?? []), f]);
+  for (const [path, findings] of byPath) {
+    const keys = keysOf(path);
     const last = keys.pop() as string | number;
     const at = (root: unknown): Record<string | number, unknown> => keys.reduce((o: unknown, k) => (o as Record<string | number, unknown>)[k], root) as Record<string | number, unknown>;
     const before = at(original)[last] as string;
     const after = at(got)[last] as string;
-    const span = f.span as { start: number; end: number };
-    expect(after).toContain(`[REDACTED:${f.rule}]`);
-    expect(after.startsWith(before.slice(0, span.start))).toBe(true);
-    expect(after).not.toContain(before.slice(span.start, span.end));
+    const spans = findings.map((f) => f.span as { start: number; end: number });
+    expect(after.startsWith(before.slice(0, Math.min(...spans.map((x) => x.start))))).toBe(true);
+    expect(after.endsWith(before.slice(Math.max(...spans.map((x) => x.end))))).toBe(true);
+    for (const f of findings) expect(after).toContain(`[REDACTED:${f.rule}]`);
+    for (const x of spans) expect(after).not.toContain(before.slice(x.start, x.end));
     at(restored)[last] = before;
   }
   expect(restored).toEqual(original);
