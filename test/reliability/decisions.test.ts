@@ -374,6 +374,17 @@ describe("the proxy's own tools/list (strict session binding)", () => {
     expect(h.toServer()).toEqual(['{"jsonrpc":"2.0","id":1,"method":"tools/list"}', call(2, 'echo', { text: 'hi' })]);
   });
 
+  it("the own tools/list's answer is scanned and kept from the client; the held call is then decided on it", async () => {
+    const h = relayOn(strict());
+    await h.client(call(6, 'echo', { text: 'hi' }));
+    const own = parsed(h.toServer()[0]);
+    await h.server(JSON.stringify({ jsonrpc: '2.0', id: own['id'], result: { tools: [{ name: 'echo', description: 'Echo text.', inputSchema: { type: 'object' } }] } }));
+    expect(h.toClient()).toEqual([]);
+    expect(h.toServer()).toEqual([JSON.stringify(own), call(6, 'echo', { text: 'hi' })]);
+    await h.server(ok(6));
+    expect(h.toClient()).toEqual([ok(6)]);
+  });
+
   it('when the server exits during the own tools/list, the client hears only about its own call', async () => {
     const h = relayOn(strict());
     await h.client(call(5, 'echo', { text: 'hi' }));
@@ -388,6 +399,58 @@ describe("the proxy's own tools/list (strict session binding)", () => {
 });
 
 describe('GuardSession bookkeeping', () => {
+  it('protocol findings are whole: rule, category, severity and path', () => {
+    const s = new GuardSession(DEFAULT);
+    s.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const dup = s.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    expect(dup.verdict).toEqual({ action: 'block', findings: [{ rule: 'duplicate-id', category: 'protocol', severity: 'high', path: 'id' }], removeTools: [] });
+    expect(s.fromServer({ jsonrpc: '2.0', id: 9, result: {} }).verdict).toEqual({ action: 'block', findings: [{ rule: 'unpaired-response', category: 'protocol', severity: 'high', path: 'id' }], removeTools: [] });
+  });
+
+  it('a scanner that throws blocks the frame with a whole internal-error finding, with or without an onInternalError handler', () => {
+    class Throwing extends ScanChain {
+      override evaluate(): Verdict {
+        throw new Error('boom');
+      }
+    }
+    const s = new GuardSession(new Throwing({ config: normalizeConfig({}), env: {}, rules: RULES }));
+    expect(s.onInternalError).toBeUndefined();
+    expect(s.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' }).verdict).toEqual({
+      action: 'block',
+      findings: [{ rule: 'internal-error', category: 'protocol', severity: 'high', path: '' }],
+      removeTools: [],
+    });
+  });
+
+  it('only requests are recorded: a response or a notification never becomes something to answer', () => {
+    const s = new GuardSession(DEFAULT);
+    s.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    expect(s.fromServer({ jsonrpc: '2.0', id: 1, result: {} }).verdict.action).toBe('allow');
+    // The server's answer is not a server request: a client "answer" to it is unpaired.
+    expect(s.fromClient({ jsonrpc: '2.0', id: 1, result: {} }).verdict.findings.map((f) => f.rule)).toEqual(['unpaired-response']);
+    s.fromServer({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'x' } });
+    expect(s.fromClient({ jsonrpc: '2.0', id: 'undefined', result: {} }).verdict.findings.map((f) => f.rule)).toEqual(['unpaired-response']);
+  });
+
+  it('a notification is never a duplicate request, whatever is in flight', () => {
+    const s = new GuardSession(DEFAULT);
+    expect(s.fromClient({ jsonrpc: '2.0', id: 'undefined', method: 'ping' }).verdict.action).toBe('allow');
+    expect(s.fromClient({ jsonrpc: '2.0', method: 'notifications/initialized' }).verdict.action).toBe('allow');
+    const note = s.fromClient({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'echo' } });
+    expect(note).toMatchObject({ kind: 'notification', tool: undefined });
+  });
+
+  it('a pending entry has a tool only for tools/call; scan time is in µs', () => {
+    const s = new GuardSession(DEFAULT);
+    s.fromClient({ jsonrpc: '2.0', id: 'p', method: 'ping' });
+    const res = s.fromServer({ jsonrpc: '2.0', id: 'p', result: {} });
+    expect(res.context).toBeDefined();
+    expect(Object.keys(res.context ?? {}).sort()).toEqual(['id', 'method', 'rawId']);
+    // A sanity bound on the unit (µs, not ns), not a timing assert: a ping's scan is far below a minute.
+    expect(res.scanUs).toBeGreaterThanOrEqual(0);
+    expect(res.scanUs).toBeLessThan(60_000_000);
+  });
+
   it("awaiting() counts the client's requests, not the proxy's own; drainPending() returns only the client's and forgets both directions", () => {
     const s = new GuardSession(DEFAULT);
     s.ownRequest('mcp-guard:x:1', 'tools/list');
