@@ -191,6 +191,24 @@ describe('normalize', () => {
     expect(normalizeText('a\ufe0fb\u180ec\u034fd')).toBe('abcd');
   });
 
+  it('removes every invisible range at both ends, and keeps the characters just outside them', () => {
+    const removed = [
+      0x00, 0x08, 0x0b, 0x0c, 0x0e, 0x1f, 0x7f, 0x9f, 0xad, 0x34f, 0x61c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e,
+      0x200b, 0x200f, 0x202a, 0x202e, 0x2060, 0x206f, 0x3164, 0xfe00, 0xfe0f, 0xfeff, 0xffa0,
+    ];
+    for (const cp of removed) expect(normalizeText(`a${String.fromCodePoint(cp)}b`), cp.toString(16)).toBe('ab');
+    for (const cp of [0xe0000, 0xe001f, 0xe007f, 0xe01ef]) expect(normalizeText(`a${String.fromCodePoint(cp)}b`), cp.toString(16)).toBe('ab');
+    // Tab, LF and CR stay; so do letters next to the ranges.
+    expect(normalizeText('a\t\n\rb\u00e9')).toBe('a\t\n\rbe');
+    for (const cp of [0x1a0, 0x200a, 0x2010, 0x2030, 0xfe10, 0xe01f0]) expect(normalizeText(`a${String.fromCodePoint(cp)}b`), cp.toString(16)).not.toBe('ab');
+  });
+
+  it('decodes each tag character to its ASCII twin', () => {
+    const tagged = [...'Hi ~'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    expect(normalizeText(`x${tagged}y`)).toBe('xHi ~y');
+    expect(normalizeText(String.fromCodePoint(0xe0020, 0xe007e))).toBe(' ~');
+  });
+
   it('keeps characters with no ASCII look-alike, and the text around them', () => {
     expect(normalizeText('日本 ignore')).toBe('日本 ignore');
     expect(normalizeText('ignore 🚀 all')).toBe('ignore 🚀 all');
