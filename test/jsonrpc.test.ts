@@ -153,6 +153,9 @@ describe('rawIdText', () => {
     ['{"params":{"id":1},"list":[{"id":2}],"s":"\\"id\\":3","id":4}', '4'],
     ['{"a":"x,\\"id\\":5","id":6}', '6'],
     ['{"a":[1,{"b":2}],"id":"z"}', '"z"'],
+    // A string value that reads like the member name is a value, not a key.
+    ['{"a":"id","id":5}', '5'],
+    ['{"m":"x","n":"id","id":"z"}', '"z"'],
   ])('reads the id of %s as it is written', (text, raw) => {
     expect(rawIdText(text)).toBe(raw);
   });
