@@ -257,6 +257,9 @@ describe('the decision', () => {
     const c = chainOf();
     const tools = [{ name: 'a', description: 'ok' }, { name: 'b', description: '<IMPORTANT>' }, { name: 'c', description: 'ok' }, { name: 'd', description: '<important>' }];
     expect(c.evaluate(list(...tools))).toMatchObject({ action: 'filter', removeTools: [1, 3], remove: ['result.tools[1]', 'result.tools[3]'] });
+    // Indices past 9, removed in numeric order (finding paths sort as text: tools[10] before tools[2]).
+    const many = Array.from({ length: 11 }, (_v, i) => ({ name: `t${i}`, description: i === 2 || i === 10 ? '<IMPORTANT>' : 'ok' }));
+    expect(c.evaluate(list(...many))).toMatchObject({ action: 'filter', removeTools: [2, 10] });
     // Poisoning found outside a list item: the whole frame.
     expect(c.evaluate(answer({ tools: [{ name: 'a' }], instructions: '<IMPORTANT>' }, { method: 'tools/list' })).action).toBe('filter');
     // A request is never filtered.
