@@ -123,6 +123,21 @@ describe('RuleMatcher: spans, validators, placeholders', () => {
     expect(new RuleMatcher([card]).match('4539578763621487 4539578763621486').map((h) => h.matched)).toEqual(['4539578763621486']);
   });
 
+  it('a validator judges the secret group, not the whole match (except generic-secret and password)', () => {
+    const card = rule('kcard', 'card=(?P<secret>[0-9]{16})', { category: 'dlp', validator: 'luhn' });
+    expect(new RuleMatcher([card]).match('card=4539578763621486').map((h) => h.matched)).toEqual(['4539578763621486']);
+  });
+
+  it('a rule whose raw matches were all rejected is still tried on the normalised text', () => {
+    const card = rule('ncard', '\\b[0-9]{16}\\b', { category: 'dlp', validator: 'luhn', variants: ['raw', 'normalized'] });
+    const wide = [...'4539578763621486'].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
+    expect(new RuleMatcher([card]).match(`4539578763621487 ${wide}`).map((h) => [h.variant, h.matched])).toEqual([['normalized', '4539578763621486']]);
+  });
+
+  it('an empty text has no hits, even for a rule that matches the empty string', () => {
+    expect(new RuleMatcher([rule('e', 'z*')]).match('')).toEqual([]);
+  });
+
   it('a validator on an injection or poisoning rule applies too; placeholders do not', () => {
     const m = new RuleMatcher([rule('inj-card', '\\b[0-9]{16}\\b', { validator: 'luhn' })]);
     expect(ids(m, '4539578763621487')).toEqual([]);
