@@ -1,10 +1,15 @@
-/** Every rule in rules/*.yaml: loads, compiles with RE2, has examples, and its examples behave. */
+/**
+ * Every rule in rules/*.yaml loads and compiles with RE2 (the loader's schema
+ * requires match and no_match examples). The examples themselves are run once,
+ * by each pack's own test: test/dlp-rules.test.ts, test/injection-rules.test.ts
+ * and test/poisoning-rules.test.ts (the last two also behind evasion); this file
+ * checks that no pack escapes them.
+ */
 import { describe, expect, it } from 'vitest';
 import { loadRulePacks } from '../src/scan/rule-pack.js';
-import { RuleMatcher } from '../src/scan/matcher.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { corpusDir } from './helpers.js';
+import { corpusDir, ROOT } from './helpers.js';
 import { uncoveredKeywordMatches } from './keyword-prefilter.js';
 
 const rules = loadRulePacks();
@@ -27,17 +32,9 @@ describe('rule packs', () => {
     expect(count('tool-poisoning')).toBeGreaterThan(0);
   });
 
-  for (const rule of rules) {
-    it(`${rule.id}: examples match and do not match as written`, () => {
-      const m = new RuleMatcher([rule]);
-      expect(rule.spec.examples.match.length).toBeGreaterThan(0);
-      expect(rule.spec.examples.no_match.length).toBeGreaterThan(0);
-      for (const ex of rule.spec.examples.match) {
-        expect(m.match(ex).map((h) => h.rule.id), `should match: ${ex}`).toContain(rule.id);
-      }
-      for (const ex of rule.spec.examples.no_match) {
-        expect(m.match(ex), `should not match: ${ex}`).toEqual([]);
-      }
-    });
-  }
+  it('every pack file is one whose examples a pack test runs, and no rule sits outside those categories', () => {
+    // A new pack file or category needs its own example test before it lands here.
+    expect(readdirSync(join(ROOT, 'rules')).filter((f) => /\.ya?ml$/.test(f)).sort()).toEqual(['dlp.yaml', 'injection.yaml', 'tool-poisoning.yaml']);
+    expect([...new Set(rules.map((r) => r.category))].sort()).toEqual(['dlp', 'injection', 'tool-poisoning']);
+  });
 });

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from '../fast-check-runs.js';
 import { findDuplicateKey } from '../../src/proxy/jsonrpc.js';
 import { GuardSession } from '../../src/proxy/session.js';
 import { joinPath } from '../../src/scan/json-walk.js';
@@ -49,7 +50,7 @@ describe('findDuplicateKey', () => {
         expect(findDuplicateKey(JSON.stringify(v))).toBeUndefined();
         expect(findDuplicateKey(JSON.stringify(v, null, '\t'))).toBeUndefined();
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -87,7 +88,7 @@ describe('findDuplicateKey', () => {
         // Everything else came from real objects, so the injected copy is the only duplicate.
         expect(found).toBe(joinPath(target.path, key));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 

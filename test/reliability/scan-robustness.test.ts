@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runs } from '../fast-check-runs.js';
 import {
   DEFAULT_DECODE_LIMITS, VIEW_COST, collapseDots, decodeAll, decodeBase32, decodeBase64, decodeEntities, decodeEscapes, decodeHex, decodePercent, decodeReversed, decodeRot13,
   mayDecode, type DecodeLimits,
@@ -95,18 +96,18 @@ describe('decoders on arbitrary input', () => {
         }
         expect(typeof mayDecode(text)).toBe('boolean');
       }),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
   it('decodeAll ends within its caps (depth, output) on any input and any limits', () => {
     fc.assert(
       fc.property(fc.oneof(anyText, layered), limits, (text, l) => checkDecoded(text, l)),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
     fc.assert(
       fc.property(layered, (text) => checkDecoded(text, DEFAULT_DECODE_LIMITS)),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -139,7 +140,7 @@ describe('normaliser on arbitrary input', () => {
         // Idempotent: whatever normalising leaves behind needs no second pass.
         expect(normalizeText(n)).toBe(n);
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -155,7 +156,7 @@ describe('normaliser on arbitrary input', () => {
         }
         expect(typeof tv.mayDecode()).toBe('boolean');
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -225,7 +226,7 @@ describe('canonical JSON and fingerprints', () => {
         expect(canonicalJson(shuffleKeys(value, seeded(seed)))).toBe(c);
         expect(JSON.parse(c)).toEqual(JSON.parse(JSON.stringify(value)));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -239,7 +240,7 @@ describe('canonical JSON and fingerprints', () => {
         expect(toolFingerprint(changed)).not.toBe(toolFingerprint(t));
         expect(pinHash(changed)).not.toBe(pinHash(t));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -251,7 +252,7 @@ describe('canonical JSON and fingerprints', () => {
         expect(d.scan(list(tools))).toEqual([]);
         expect(d.scan(list(tools.map((t) => shuffleKeys(t, seeded(seed)))))).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });
