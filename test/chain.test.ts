@@ -27,8 +27,9 @@ const RULES = [
   rule('test-tag', 'tool-poisoning', '(?i)<important>'),
 ];
 
+// Inline rules only: the learned scorers (their own tests in test/model) would add advisory findings.
 const chainOf = (raw: object = {}, options: Partial<ChainOptions> = {}): ScanChain =>
-  new ScanChain({ config: normalizeConfig(raw as never), rules: RULES, env: {}, ...options });
+  new ScanChain({ config: normalizeConfig(raw as never), rules: RULES, env: {}, models: null, ...options });
 
 const call = (name: string, args: unknown = {}, id: string | number = 1): ScanInput => ({
   direction: 'client-to-server',

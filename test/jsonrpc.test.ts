@@ -99,8 +99,10 @@ describe('publicFindings and blockMessage', () => {
   });
 
   it('names each category once, the first finding and where it is, and how many more', () => {
-    expect(blockMessage('tools/call request', [dlp])).toBe('mcp-guard: blocked tools/call request: found a credential (github-pat at params.arguments.token)');
-    expect(blockMessage('x', [inj, dlp, { ...dlp, path: 'b' }])).toBe('mcp-guard: blocked x: found prompt injection, a credential (inj-x at the frame, +2 more)');
+    expect(blockMessage('tools/call request', [dlp])).toBe(
+      'mcp-guard: blocked tools/call request: found a credential (github-pat at params.arguments.token); to allow: suppress: [{rule: github-pat, path: "params.arguments.token"}]',
+    );
+    expect(blockMessage('x', [inj, dlp, { ...dlp, path: 'b' }])).toMatch(/^mcp-guard: blocked x: found prompt injection, a credential \(inj-x at the frame, \+2 more\); to allow: suppress: \[/);
     const others: Array<[Finding['category'], string]> = [
       ['tool-poisoning', 'tool poisoning'],
       ['drift', 'a changed tool definition (rug pull)'],

@@ -217,7 +217,7 @@ describe('what a decision does to the pending request', () => {
     await h.client(call(1, 'write', { token: TOKEN }));
     expect(h.toServer()).toEqual([]);
     expect(h.toClient()).toHaveLength(1);
-    expect(parsed(h.toClient()[0])).toMatchObject({ id: 1, error: { code: -32001, message: expect.stringMatching(/^mcp-guard: blocked tools\/call request to tool "write": found a credential \(.+ at params\.arguments\.token\)$/) } });
+    expect(parsed(h.toClient()[0])).toMatchObject({ id: 1, error: { code: -32001, message: expect.stringMatching(/^mcp-guard: blocked tools\/call request to tool "write": found a credential \(.+ at params\.arguments\.token\); to allow: suppress: \[\{rule: .+, path: "params\.arguments\.token"\}\]$/) } });
     expect(h.toClient()[0]).not.toContain(TOKEN);
     await h.server(ok(1));
     expect(h.toClient()).toHaveLength(1);
