@@ -18,6 +18,7 @@ import { ScanChain } from '../src/scan/chain.js';
 import { EnvSecrets } from '../src/scan/env-secrets.js';
 import { FastPath, relaxAnchors, unescapeJson } from '../src/scan/fast-path.js';
 import { normalizeConfig } from '../src/config/normalize.js';
+import { mulberry32 } from '../src/scan/model/train.js';
 import type { Direction, JsonRpcMessage, RequestContext, ScanInput } from '../src/scan/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,17 +40,8 @@ const fast = new FastPath({
 
 // ---- serialising with arbitrary escapes ----------------------------------------
 
-/** Deterministic PRNG (mulberry32), so a fast-check seed reproduces a line. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, shared with training), so a fast-check seed reproduces a line. */
+const prng = mulberry32;
 
 type Escaping = 'plain' | 'unicode' | 'mixed';
 const SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };

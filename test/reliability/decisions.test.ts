@@ -6,13 +6,11 @@
  * frames are invalid (src/proxy/jsonrpc.ts `classify`), what a blocked frame is
  * answered with and where, and the id each answer carries.
  */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Relay } from '../../src/proxy/relay.js';
 import { GuardSession, MAX_PENDING } from '../../src/proxy/session.js';
 import { ScanChain, type ChainOptions, type Verdict } from '../../src/scan/chain.js';
 import { normalizeConfig } from '../../src/config/normalize.js';
-import { AuditLog } from '../../src/log/audit.js';
+import { pipedRelay } from './piped-relay.js';
 import type { ScanInput } from '../../src/scan/types.js';
 import { loadBuiltinRules } from '../../src/scan/rule-pack.js';
 import { base62, crc32 } from '../../src/scan/validators.js';
@@ -45,22 +43,9 @@ interface Logged {
   readonly msg?: string;
 }
 
-/** A relay on PassThrough streams; each side's output collected as lines. */
+/** A relay on PassThrough streams (piped-relay.ts); each side's output collected as lines. */
 function relayOn(chain: ScanChain = DEFAULT) {
-  const clientIn = new PassThrough();
-  const clientOut = new PassThrough();
-  const serverIn = new PassThrough();
-  const serverOut = new PassThrough();
-  const logStream = new PassThrough();
-  let toServer = '';
-  let toClient = '';
-  let log = '';
-  serverIn.on('data', (b: Buffer) => (toServer += b.toString('utf8')));
-  clientOut.on('data', (b: Buffer) => (toClient += b.toString('utf8')));
-  logStream.on('data', (b: Buffer) => (log += b.toString('utf8')));
-  const audit = new AuditLog({ server: 'decisions', format: 'json', toStderr: true, includeAllowed: true, includeBlocked: true, stderr: logStream });
-  const relay = new Relay({ clientIn, clientOut, serverIn, serverOut, chain, log: audit, maxFrameBytes: 1 << 20, onParseError: 'block' });
-  void relay.start();
+  const { relay, clientIn, serverOut, toServer, toClient, log } = pipedRelay(chain, { server: 'decisions', includeAllowed: true });
   const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
@@ -77,11 +62,11 @@ function relayOn(chain: ScanChain = DEFAULT) {
       for (const f of frames) serverOut.write(`${f}\n`);
       await settle();
     },
-    toServer: () => lines(toServer),
-    toClient: () => lines(toClient),
+    toServer: () => lines(toServer()),
+    toClient: () => lines(toClient()),
     /** Every decision event logged so far. */
-    decisions: (): Logged[] => lines(log).map((l) => JSON.parse(l) as Logged).filter((e) => e.event === 'decision'),
-    logText: () => log,
+    decisions: (): Logged[] => lines(log()).map((l) => JSON.parse(l) as Logged).filter((e) => e.event === 'decision'),
+    logText: log,
   };
 }
 

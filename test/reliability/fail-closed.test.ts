@@ -8,16 +8,14 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { GuardSession } from '../../src/proxy/session.js';
-import { Relay } from '../../src/proxy/relay.js';
 import { ScanChain, type Verdict } from '../../src/scan/chain.js';
 import { normalizeConfig } from '../../src/config/normalize.js';
-import { AuditLog } from '../../src/log/audit.js';
 import type { ScanInput } from '../../src/scan/types.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { credential, unlistedConfig } from './harness.js';
+import { pipedRelay } from './piped-relay.js';
 
 const INTERNAL = { rule: 'internal-error', category: 'protocol', path: '' };
 
@@ -55,45 +53,27 @@ describe('a scanner that throws (in process)', () => {
   });
 
   it('the Relay never forwards such a frame, answers it, logs it, and keeps relaying', async () => {
-    const clientIn = new PassThrough();
-    const clientOut = new PassThrough();
-    const serverIn = new PassThrough();
-    const serverOut = new PassThrough();
-    const logStream = new PassThrough();
-    let toServer = '';
-    let toClient = '';
-    let log = '';
-    serverIn.on('data', (b: Buffer) => (toServer += b.toString()));
-    clientOut.on('data', (b: Buffer) => (toClient += b.toString()));
-    logStream.on('data', (b: Buffer) => (log += b.toString()));
-    const relay = new Relay({
-      clientIn, clientOut, serverIn, serverOut,
-      chain: new ThrowingChain({ config: normalizeConfig({}), env: {} }),
-      log: new AuditLog({ server: 't', format: 'json', toStderr: true, includeAllowed: false, includeBlocked: true, stderr: logStream }),
-      maxFrameBytes: 1 << 20,
-      onParseError: 'block',
-    });
-    const done = relay.start();
+    const p = pipedRelay(new ThrowingChain({ config: normalizeConfig({}), env: {} }));
     const frames = [
       { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't', arguments: { x: 'BOOM' } } },
       { jsonrpc: '2.0', method: 'notifications/progress', params: { message: 'BOOM' } },
       { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 't', arguments: { x: 'fine' } } },
       { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 't', arguments: { x: 'fine too' } } },
     ];
-    clientIn.end(`${frames.map((f) => JSON.stringify(f)).join('\n')}\n`);
-    await done;
+    p.clientIn.end(`${frames.map((f) => JSON.stringify(f)).join('\n')}\n`);
+    await p.done;
     // Only the two clean requests reach the server.
-    expect(toServer.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([2, 3]);
-    serverOut.end(`${JSON.stringify({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'BOOM' }] } })}\n${JSON.stringify({ jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'ok' }] } })}\n`);
-    await new Promise((r) => serverOut.on('end', () => setImmediate(r)));
-    const out = toClient.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(p.toServer().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([2, 3]);
+    p.serverOut.end(`${JSON.stringify({ jsonrpc: '2.0', id: 2, result: { content: [{ type: 'text', text: 'BOOM' }] } })}\n${JSON.stringify({ jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'ok' }] } })}\n`);
+    await new Promise((r) => p.serverOut.on('end', () => setImmediate(r)));
+    const out = p.toClient().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(out).toEqual([
       { jsonrpc: '2.0', id: 1, error: expect.objectContaining({ code: -32001, data: { findings: [INTERNAL] } }) },
       { jsonrpc: '2.0', id: 2, error: expect.objectContaining({ code: -32001, data: { findings: [INTERNAL] } }) },
       { jsonrpc: '2.0', id: 3, result: { content: [{ type: 'text', text: 'ok' }] } },
     ]);
-    expect(toClient).not.toContain('BOOM');
-    expect(log).toContain('scanner failed, frame blocked: scanner exploded on BOOM');
+    expect(p.toClient()).not.toContain('BOOM');
+    expect(p.log()).toContain('scanner failed, frame blocked: scanner exploded on BOOM');
   });
 });
 
