@@ -8,6 +8,8 @@
  * bytes) or counting digits, so neither repeated letters nor sequences mark a
  * placeholder on their own.
  */
+// Cyclic with secret-heuristics.ts, which is safe: only function declarations are used, at call time.
+import { shannonEntropy } from './secret-heuristics.js';
 
 /**
  * Publicly documented example values that have a real format. Each is exact.
@@ -112,18 +114,6 @@ function isStockPair(text: string): boolean {
 /** Minimum length of a run of key material that makes a candidate real despite placeholder words around it. */
 const SECRET_RUN = 16;
 
-/** Shannon entropy of `s` in bits per character. */
-function entropy(s: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / s.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
-
 /**
  * True when `text`, with every placeholder marker (templates, known examples,
  * filler words) cut out, still holds a run of key material: 16 or more
@@ -136,7 +126,7 @@ function hasKeyMaterial(text: string): boolean {
   for (const k of KNOWN_EXAMPLES) rest = rest.split(k).join(' ');
   rest = rest.replace(new RegExp(TEMPLATE.source, 'g'), ' ').replace(new RegExp(STRONG.source, 'gi'), ' ').replace(FILLER, ' ');
   for (const run of rest.split(/[^A-Za-z0-9+/]+/)) {
-    if (run.length >= SECRET_RUN && /[A-Za-z]/.test(run) && /\d/.test(run) && entropy(run) >= 3) return true;
+    if (run.length >= SECRET_RUN && /[A-Za-z]/.test(run) && /\d/.test(run) && shannonEntropy(run) >= 3) return true;
   }
   return false;
 }
