@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import type { ScanChain } from '../scan/chain.js';
+import { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
 import { AuditLog } from '../log/audit.js';
 import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
@@ -64,8 +64,6 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const startupMs = Math.round(performance.now() * 10) / 10;
 
   // The rest is built while the server boots; its output waits in the pipe until the relay starts.
-  // The chain's modules (scorers, fast path, decoders) load only now, after the spawn.
-  const { ScanChain } = await import('../scan/chain.js');
   let chain: ScanChain;
   let log: AuditLog;
   const identity = serverIdentity(o.name, o.command, o.args, rules);
