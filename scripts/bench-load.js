@@ -15,7 +15,7 @@
 // Usage: node scripts/bench-load.js [--quick] [--json]
 // As a module: `const figures = await runLoadBench({ quick })` (a plain object).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,9 +48,13 @@ function rssOf(pid) {
  */
 function start(argv, env, onLine) {
   const home = mkdtempSync(join(tmpdir(), 'mcp-guard-bench-'));
+  // The fault fixtures answer tools/call only: without this the proxy's own tools/list before a
+  // first call (require_list) gets an empty list and refuses the call (as test/reliability/harness.ts).
+  const config = join(home, 'no-require-list.yaml');
+  writeFileSync(config, 'mcp_tool_scanning:\n  require_list: false\n');
   const child = spawn(process.execPath, argv, {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: home, MCP_GUARD_CONFIG: '', ...env },
+    env: { PATH: process.env.PATH, HOME: home, MCP_GUARD_CONFIG: config, ...env },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   let partial = Buffer.alloc(0);
