@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain } from '../scan/chain.js';
+import type { ScanChain } from '../scan/chain.js';
 import { Replayer, parseRecord } from '../proxy/transcript.js';
 import type { CliIO } from './io.js';
 
@@ -51,6 +51,8 @@ export function registerScanCommand(program: Command, io: CliIO, setExit: (code:
     .action(async (file: string, opts: { config?: string }) => {
       const { config, warnings } = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd });
       for (const w of warnings) io.stderr.write(`mcp-guard: warning: ${w}\n`);
+      // Loaded here, not at the top: `proxy` shares this module list and must not pay for the chain before it spawns.
+      const { ScanChain } = await import('../scan/chain.js');
       const chain = new ScanChain({ config, env: io.env });
       let input: NodeJS.ReadableStream = io.stdin;
       if (file !== '-') {

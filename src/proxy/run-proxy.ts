@@ -8,14 +8,14 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain } from '../scan/chain.js';
+import type { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
-import { AuditLog } from '../log/audit.js';
+import type { AuditLog } from '../log/audit.js';
 import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
 import { EXIT_OUTPUT_GRACE_MS, spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
-import { serverIdentity } from '../pins/identity.js';
+import type { serverIdentity as ServerIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
@@ -63,12 +63,17 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
 
-  // The rest is built while the server boots; its output waits in the pipe until the relay starts.
+  // The rest is built while the server boots; its output waits in the pipe until the relay
+  // starts (the child's exit grace period waits for `child.attached()`). The chain's modules
+  // (decoders, scorers, fast path) load only now, after the spawn: the agent starts the proxy
+  // on every launch, and the server's own start-up overlaps this.
   let chain: ScanChain;
   let log: AuditLog;
-  const identity = serverIdentity(o.name, o.command, o.args, rules);
-  const server = identity.id;
+  let identity: ReturnType<typeof ServerIdentity>;
   try {
+    const [{ ScanChain }, { AuditLog }, { serverIdentity }] = await Promise.all([import('../scan/chain.js'), import('../log/audit.js'), import('../pins/identity.js')]);
+    identity = serverIdentity(o.name, o.command, o.args, rules);
+    const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
     chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
@@ -90,6 +95,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     late.log = log;
   } catch (err) {
     child.signal('SIGKILL');
+    child.stdout.resume();
+    child.attached();
     await child.exited;
     throw err;
   }
@@ -119,7 +126,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     clientIn: o.stdin,
     clientOut: o.stdout,
     serverIn: child.process.stdin as Writable,
-    serverOut: child.process.stdout as Readable,
+    serverOut: child.stdout,
     chain,
     log,
     maxFrameBytes: config.maxFrameBytes,
@@ -135,6 +142,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
 
   void relay.start().then(() => child.shutdown());
+  child.attached();
   const exit = await child.exited;
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
