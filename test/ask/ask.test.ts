@@ -203,6 +203,31 @@ describe('ask: one question per held frame', () => {
     }
   });
 
+  it('the client cancelling its held call withdraws the question; the call is never sent', async () => {
+    let aborted!: Promise<void>;
+    let asked!: () => void;
+    const question = new Promise<void>((ok) => (asked = ok));
+    const { a, log } = await session((_r, signal) => {
+      aborted = new Promise((ok) => signal.addEventListener('abort', () => ok()));
+      asked();
+      return new Promise<ElicitResult>(() => undefined);
+    });
+    try {
+      const stop = new AbortController();
+      const held = a.client.callTool({ name: 'send', arguments: { body: fakeToken() } }, undefined, { signal: stop.signal }).catch((e: unknown) => e);
+      await question;
+      stop.abort();
+      await held;
+      await aborted;
+      expect((await a.approvalsAtLeast(2))[1]).toMatchObject({ outcome: 'denied', reason: 'the client cancelled the held request' });
+      // The id is free again: the session goes on.
+      expect(await a.client.callTool({ name: 'echo', arguments: { text: 'after' } })).toMatchObject({ content: [{ text: 'after' }] });
+    } finally {
+      await a.close();
+    }
+    expect(calls(log, 'send')).toBe(0);
+  });
+
   it('the client disconnecting while a question waits: the held call is never sent', async () => {
     let asked!: () => void;
     const question = new Promise<void>((ok) => (asked = ok));
