@@ -100,6 +100,9 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
 /** Categories whose findings come from rules with a severity of their own (packs and user patterns). */
 const RULE_CATEGORIES: ReadonlySet<Category> = new Set(['dlp', 'injection', 'tool-poisoning']);
 
+/** Session-binding rules (see `ScanChain.#binding`): an `ask` for them blocks. */
+const BLIND_RULES: ReadonlySet<string> = new Set(['hidden-tool', 'unlisted-tool']);
+
 /** Parts of a result that can be taken out instead of failing the whole response. */
 const FILTERABLE = /^result\.(?:(?:tools|prompts|resources|resourceTemplates)\[\d+\]|instructions)/;
 
@@ -318,7 +321,9 @@ export class ScanChain {
     if (f.advisory === true) return 'warn';
     // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
     if (f.category === 'dlp' && f.documented === true) return 'warn';
-    const action = this.#configuredAction(f, direction);
+    const configured = this.#configuredAction(f, direction);
+    // A call to a tool the client was never shown cannot be approved knowingly: the person never saw its definition.
+    const action = configured === 'ask' && BLIND_RULES.has(f.rule) ? 'block' : configured;
     return f.severity === 'low' && (action === 'block' || action === 'ask') && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
   }
 

@@ -41,6 +41,8 @@ describe('ask: drifted tools', () => {
       expect(denied.questions).toHaveLength(1);
       const e = await errorOf(denied.client.callTool({ name: 'lookup', arguments: { q: 'x' } }));
       expect(e.data).toMatchObject({ findings: [{ rule: 'hidden-tool' }] });
+      // A call to a hidden tool is not asked about: the person never saw its definition.
+      expect(denied.questions).toHaveLength(1);
     } finally {
       await denied.close();
     }
