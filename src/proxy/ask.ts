@@ -26,7 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AskConfig } from '../config/ask-schema.js';
-import type { AuditLog } from '../log/audit.js';
+import type { ApprovalEvent, AuditLog } from '../log/audit.js';
 import type { ScanChain, Verdict } from '../scan/chain.js';
 import { toolFingerprint } from '../scan/drift.js';
 import { maskAll } from '../scan/mask.js';
@@ -188,8 +188,7 @@ export class Asker {
       else open.set(f, key);
     }
     if (open.size === 0) {
-      const q = { id: '', frame, open, earlier, timer: undefined as unknown as NodeJS.Timeout };
-      this.#o.log.approval(this.#event(q, 'allowed-session', 'allowed for this session by an earlier answer'));
+      this.#o.log.approval(event(frame, undefined, [...earlier], 'allowed-session', 'allowed for this session by an earlier answer'));
       this.#settle(frame, earlier, undefined);
       return;
     }
@@ -307,20 +306,25 @@ export class Asker {
     return JSON.stringify([frame.input.direction, ...what, f.rule]);
   }
 
-  #event(q: Pick<Question, 'id' | 'frame' | 'open' | 'earlier'>, outcome: AskOutcome | 'asked', reason?: string): Parameters<AuditLog['approval']>[0] {
-    const names = q.frame.verdict.secretNames ?? [];
-    const id = q.frame.input.message.id;
-    return {
-      outcome,
-      question: q.id === '' ? undefined : q.id,
-      direction: q.frame.input.direction,
-      method: methodOf(q.frame),
-      id: typeof id === 'string' ? maskAll(id, names) : id,
-      tool: q.frame.tool === undefined ? undefined : maskAll(q.frame.tool, names),
-      findings: [...q.open.keys(), ...q.earlier],
-      ...(reason !== undefined ? { reason } : {}),
-    };
+  #event(q: Question, outcome: AskOutcome | 'asked', reason?: string): ApprovalEvent {
+    return event(q.frame, q.id, [...q.open.keys(), ...q.earlier], outcome, reason);
   }
+}
+
+/** The audit event for one step of a question (names that are secrets masked). */
+function event(frame: HeldFrame, question: string | undefined, findings: readonly Finding[], outcome: ApprovalEvent['outcome'], reason?: string): ApprovalEvent {
+  const names = frame.verdict.secretNames ?? [];
+  const id = frame.input.message.id;
+  return {
+    outcome,
+    question,
+    direction: frame.input.direction,
+    method: methodOf(frame),
+    id: typeof id === 'string' ? maskAll(id, names) : id,
+    tool: frame.tool === undefined ? undefined : maskAll(frame.tool, names),
+    findings,
+    ...(reason !== undefined ? { reason } : {}),
+  };
 }
 
 /** The method of the frame, or of the request it answers. */

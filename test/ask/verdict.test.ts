@@ -1,14 +1,16 @@
 /**
  * The `ask` verdict in the chain (src/scan/chain.ts) and the question text
  * (src/proxy/ask.ts), in-process with inline rules: when a frame asks, how
- * `settle` turns an answer into the final verdict, and what a hostile server's
- * tool name can do to the question.
+ * `settle` turns an answer into the final verdict, what a hostile server's
+ * tool name can do to the question, and the asker's session scope and ids.
  */
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { compileRule, type CompiledRule } from '../../src/scan/rule-pack.js';
-import { ScanChain } from '../../src/scan/chain.js';
+import { ScanChain, type Verdict } from '../../src/scan/chain.js';
+import { AuditLog } from '../../src/log/audit.js';
 import { normalizeConfig } from '../../src/config/normalize.js';
-import { questionText, shownText, type HeldFrame } from '../../src/proxy/ask.js';
+import { Asker, questionText, shownText, type HeldFrame } from '../../src/proxy/ask.js';
 import type { JsonRpcMessage, ScanInput } from '../../src/scan/types.js';
 
 const RULES: CompiledRule[] = [
@@ -108,5 +110,69 @@ describe('the question text', () => {
     expect(text).toContain('test-key at params.arguments.body');
     expect(text).not.toContain(KEY);
     expect(text).not.toContain(KEY.slice(6));
+  });
+});
+
+describe('the asker, in-process', () => {
+  function asker(chain: ScanChain) {
+    const sent: Array<Record<string, unknown>> = [];
+    const logged: string[] = [];
+    const stderr = new Writable({ write: (c: Buffer, _e, done) => (logged.push(c.toString('utf8')), done()) });
+    const log = new AuditLog({ server: 't', format: 'json', toStderr: true, includeAllowed: false, includeBlocked: true, stderr });
+    const a = new Asker({ config: { timeoutMs: 60_000, maxWaiting: 8 }, chain, log, send: (b) => sent.push(JSON.parse(b.toString('utf8')) as Record<string, unknown>) });
+    a.observeClient({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { capabilities: { elicitation: {} } } });
+    return { a, sent, logged };
+  }
+  const held = (input: ScanInput, chain: ScanChain, out: Verdict[]): HeldFrame => ({
+    input,
+    kind: 'response',
+    verdict: chain.evaluate(input),
+    tool: undefined,
+    release: (v) => out.push(v),
+    drop: () => undefined,
+  });
+  const answer = (id: unknown, decision: string): string => JSON.stringify({ jsonrpc: '2.0', id, result: { action: 'accept', content: { decision } } });
+
+  it('allow for this session covers the same definition only: a second change of a listed tool is asked again', () => {
+    const chain = chainOf(ASK_ALL);
+    const { a, sent } = asker(chain);
+    const out: Verdict[] = [];
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>one</IMPORTANT>' }), chain, out));
+    expect(a.intercept(answer(sent[0]?.['id'], 'allow_session'))).toBe(true);
+    expect(out.map((v) => v.action)).toEqual(['warn']);
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>one</IMPORTANT>' }), chain, out));
+    expect(sent).toHaveLength(1);
+    expect(out.map((v) => v.action)).toEqual(['warn', 'warn']);
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>two</IMPORTANT>' }), chain, out));
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a forged or repeated answer is consumed and changes nothing; a question-shaped request is not an answer', () => {
+    const chain = chainOf(ASK_ALL);
+    const { a, sent, logged } = asker(chain);
+    const out: Verdict[] = [];
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>x</IMPORTANT>' }), chain, out));
+    const id = String(sent[0]?.['id']);
+    expect(id).toMatch(/^mcp-guard-ask:[0-9a-f-]{36}:1$/);
+    expect(a.intercept(answer(`${id}9`, 'allow_once'))).toBe(true);
+    expect(out).toEqual([]);
+    expect(a.intercept(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }))).toBe(false);
+    expect(a.intercept(answer(id.replace(/:1$/, ':x'), 'allow_once').replace(id.split(':')[1] as string, '00000000-0000-0000-0000-000000000000'))).toBe(false);
+    expect(a.intercept(answer(id, 'deny'))).toBe(true);
+    expect(a.intercept(answer(id, 'allow_once'))).toBe(true);
+    expect(out.map((v) => v.action)).toEqual(['filter']);
+    expect(logged.join('')).toMatch(/not waiting/);
+  });
+
+  it('closeAll denies whatever waits, and refuses new questions', () => {
+    const chain = chainOf(ASK_ALL);
+    const { a } = asker(chain);
+    const out: Verdict[] = [];
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>x</IMPORTANT>' }), chain, out));
+    a.closeAll('the client disconnected');
+    expect(out.map((v) => v.action)).toEqual(['filter']);
+    a.hold(held(list({ name: 'bad', description: '<IMPORTANT>y</IMPORTANT>' }), chain, out));
+    expect(out.map((v) => v.action)).toEqual(['filter', 'filter']);
+    expect(a.waiting).toBe(0);
   });
 });
