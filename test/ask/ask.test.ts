@@ -161,11 +161,24 @@ describe('ask: one question per held frame', () => {
     }
   });
 
-  it('a response that asks (prompt injection): held, then delivered or answered -32001', async () => {
+  it('a response that asks (prompt injection): held while later responses pass, then delivered or answered -32001', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((ok) => (open = ok));
+    let asked!: () => void;
+    const question = new Promise<void>((ok) => (asked = ok));
     const answers = [choose('allow_once'), { action: 'decline' } as ElicitResult];
-    const { a } = await session(() => answers.shift() as ElicitResult);
+    const { a } = await session(async () => {
+      asked();
+      await gate;
+      return answers.shift() as ElicitResult;
+    });
     try {
-      const r = await a.client.callTool({ name: 'read_page', arguments: {} });
+      const pending = a.client.callTool({ name: 'read_page', arguments: {} });
+      await question;
+      // The server has answered read_page; its response waits, a later call's does not.
+      expect(await a.client.callTool({ name: 'echo', arguments: { text: 'later' } })).toMatchObject({ content: [{ text: 'later' }] });
+      open();
+      const r = await pending;
       expect(JSON.stringify(r)).toContain('Ignore all previous instructions');
       const q = a.questions[0]?.params as { message: string };
       expect(q.message).toMatch(/response to tools\/call \(tool "read_page"\) has prompt injection/);
