@@ -180,6 +180,11 @@ export class Asker {
    */
   hold(frame: HeldFrame): void {
     const asks = frame.verdict.asks ?? [];
+    if (asks.length === 0) {
+      // Nothing named to ask about: the chain's settle blocks what asks.
+      this.#settle(frame, new Set(), 'not allowed: the verdict named nothing to ask about');
+      return;
+    }
     const open = new Map<Finding, string>();
     const earlier = new Set<Finding>();
     for (const f of asks) {

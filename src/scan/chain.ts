@@ -365,7 +365,8 @@ export class ScanChain {
   /** The verdict for findings whose actions are known (none is `ask`: {@link settle} resolves them first). */
   #decideActions(input: ScanInput, findings: readonly Finding[], actions: readonly Action[]): Verdict {
     // A redaction that cannot be done cleanly (decoded, joined or split match) falls back to block.
-    const blocking = findings.filter((f, i) => actions[i] === 'block' || (actions[i] === 'redact' && f.span === undefined));
+    // An `ask` left unresolved here (never expected) blocks: fail closed.
+    const blocking = findings.filter((f, i) => actions[i] === 'block' || actions[i] === 'ask' || (actions[i] === 'redact' && f.span === undefined));
     const redactions = findings.filter((f, i) => actions[i] === 'redact' && f.span !== undefined);
     if (blocking.length === 0) {
       if (redactions.length === 0) return { action: 'warn', findings, removeTools: [] };

@@ -176,3 +176,34 @@ describe('the asker, in-process', () => {
     expect(a.waiting).toBe(0);
   });
 });
+
+describe('fail closed', () => {
+  it('an ask verdict that names nothing to ask about blocks', () => {
+    const chain = chainOf(ASK_ALL);
+    const input = call('send', { body: KEY });
+    const v = chain.evaluate(input);
+    const stripped: Verdict = { action: 'ask', findings: v.findings, removeTools: [] };
+    expect(chain.settle(input, stripped, new Set()).action).toBe('block');
+    const out: Verdict[] = [];
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const log = new AuditLog({ server: 't', format: 'json', toStderr: true, includeAllowed: false, includeBlocked: true, stderr: sink });
+    const a = new Asker({ config: { timeoutMs: 60_000, maxWaiting: 8 }, chain, log, send: () => undefined });
+    a.observeClient({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { capabilities: { elicitation: {} } } });
+    a.hold({ input, kind: 'request', verdict: stripped, tool: 'send', release: (x) => out.push(x), drop: () => undefined });
+    expect(out.map((x) => x.action)).toEqual(['block']);
+  });
+
+  it('a client that declares only URL-mode elicitation cannot be asked (form mode is what the question needs)', () => {
+    const chain = chainOf(ASK_ALL);
+    const input = call('send', { body: KEY });
+    const sent: unknown[] = [];
+    const out: Verdict[] = [];
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const log = new AuditLog({ server: 't', format: 'json', toStderr: true, includeAllowed: false, includeBlocked: true, stderr: sink });
+    const a = new Asker({ config: { timeoutMs: 60_000, maxWaiting: 8 }, chain, log, send: (b) => sent.push(b) });
+    a.observeClient({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { capabilities: { elicitation: { url: {} } } } });
+    a.hold({ input, kind: 'request', verdict: chain.evaluate(input), tool: 'send', release: (x) => out.push(x), drop: () => undefined });
+    expect(sent).toEqual([]);
+    expect(out.map((x) => x.action)).toEqual(['block']);
+  });
+});
