@@ -76,6 +76,31 @@ describe('ask: drifted tools', () => {
   });
 });
 
+describe('ask: new tools (new_tool_admission: ask)', () => {
+  it('a tool added after pinning is asked about; allowed once it is listed and callable, denied it is withheld', async () => {
+    const state = tempDir();
+    const config = askConfig();
+    // The same capabilities in every session: a capability new to the server would pin what it lists (src/pins/capabilities.ts).
+    const first = await connectAsking(config, () => choose('deny'), { XDG_STATE_HOME: state });
+    await first.client.listTools();
+    await first.close();
+    const allowed = await connectAsking(config, () => choose('allow_once'), { XDG_STATE_HOME: state, ASK_VARIANT: 'newtool' });
+    try {
+      expect(names(await allowed.client.listTools())).toContain('purge');
+      expect((allowed.questions[0]?.params as { message: string }).message).toContain('new-tool at result.tools[4]');
+      expect(await allowed.client.callTool({ name: 'purge', arguments: {} })).toMatchObject({ content: [{ text: 'purged' }] });
+    } finally {
+      await allowed.close();
+    }
+    const denied = await connectAsking(config, () => ({ action: 'cancel' }), { XDG_STATE_HOME: state, ASK_VARIANT: 'newtool' });
+    try {
+      expect(names(await denied.client.listTools())).toEqual(['send', 'echo', 'read_page', 'lookup']);
+    } finally {
+      await denied.close();
+    }
+  });
+});
+
 describe('scan: ask verdicts', () => {
   it('replays a frame that would ask as "ask", and exits 1', async () => {
     const lines = [
