@@ -255,7 +255,8 @@ export class Relay {
    */
   #askAbout(direction: Direction, line: RawLine, value: unknown, d: SessionDecision): void {
     const msg = value as JsonRpcMessage;
-    const asked = direction === 'client-to-server' && d.kind === 'request';
+    // A held request is pending in the session although it may end up blocked: forgotten then.
+    const asked = d.kind === 'request';
     this.#ask.hold({
       input: { direction, message: msg, ...(d.context !== undefined ? { context: d.context } : {}) },
       kind: d.kind,
@@ -263,10 +264,11 @@ export class Relay {
       tool: d.tool,
       release: (verdict, note) => {
         if (direction === 'client-to-server') this.#clientDecided(line, value, { ...d, verdict }, note, asked);
-        else this.#serverDecided(line, value, { ...d, verdict }, note);
+        else this.#serverDecided(line, value, { ...d, verdict }, note, asked);
       },
       drop: () => {
-        if (asked) this.#session.forget(msg.id ?? null);
+        if (asked && direction === 'client-to-server') this.#session.forget(msg.id ?? null);
+        else if (asked) this.#session.forgetServerRequest(msg.id ?? null);
       },
     });
   }
@@ -362,8 +364,9 @@ export class Relay {
   /**
    * Act on the verdict for a server frame: log it, then forward, rewrite or answer it.
    * @param note why an asked frame was not allowed (appended to the block message)
+   * @param pending the request was recorded as pending although blocked (an asked one)
    */
-  #serverDecided(line: RawLine, value: unknown, d: SessionDecision, note?: string): void {
+  #serverDecided(line: RawLine, value: unknown, d: SessionDecision, note?: string, pending = false): void {
     const msg = value as JsonRpcMessage;
     const { verdict, context } = d;
     const event = {
@@ -392,6 +395,7 @@ export class Relay {
         const what = `${context.method} response${event.tool ? ` from tool "${event.tool}"` : ''}`;
         this.#toClient(errorLine(context.id, BLOCKED, blockMessage(what, verdict.findings) + also, { findings: publicFindings(verdict.findings) }, context.rawId));
       } else if (d.kind === 'request') {
+        if (pending) this.#session.forgetServerRequest(msg.id ?? null);
         // A blocked server → client request (sampling, elicitation) is answered on the client's behalf, so the server does not wait forever.
         this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${event.method ?? ''} request from the server`, verdict.findings) + also, { findings: publicFindings(verdict.findings) }, d.rawId));
       }

@@ -189,6 +189,20 @@ describe('ask: one question per held frame', () => {
     }
   });
 
+  it('a server request that asks (sampling with an injection), denied: the server gets -32001, the client never sees it', async () => {
+    const { a, log } = await session(() => ({ action: 'decline' }));
+    try {
+      expect(await a.client.callTool({ name: 'ask_model', arguments: {} })).toMatchObject({ content: [{ text: 'asked' }] });
+      const events = await a.approvalsAtLeast(2);
+      expect(events.map((e) => e['outcome'])).toEqual(['asked', 'denied']);
+      expect((a.questions[0]?.params as { message: string }).message).toMatch(/the sampling\/createMessage request from the server has prompt injection/);
+    } finally {
+      await a.close();
+    }
+    // One answer to the server's request: the proxy's (a forwarded request would also get the client's -32601).
+    expect(received(log).filter((m) => m['id'] === 'srv-1')).toMatchObject([{ error: { code: -32001 } }]);
+  });
+
   it('past approvals.max_waiting, a frame is blocked without a question', async () => {
     let open!: () => void;
     const gate = new Promise<void>((ok) => (open = ok));

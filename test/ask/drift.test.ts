@@ -17,7 +17,7 @@ describe('ask: drifted tools', () => {
     const config = askConfig();
     const first = await connectAsking(config, () => choose('deny'), { XDG_STATE_HOME: state });
     try {
-      expect(names(await first.client.listTools())).toEqual(['send', 'echo', 'read_page', 'lookup']);
+      expect(names(await first.client.listTools())).toEqual(['send', 'echo', 'read_page', 'ask_model', 'lookup']);
       expect(first.questions).toHaveLength(0);
     } finally {
       await first.close();
@@ -25,10 +25,10 @@ describe('ask: drifted tools', () => {
 
     const approved = await connectAsking(config, () => choose('allow_once'), { XDG_STATE_HOME: state, ASK_VARIANT: 'changed' });
     try {
-      expect(names(await approved.client.listTools())).toEqual(['send', 'echo', 'read_page', 'lookup']);
+      expect(names(await approved.client.listTools())).toEqual(['send', 'echo', 'read_page', 'ask_model', 'lookup']);
       const q = approved.questions[0]?.params as { message: string };
       expect(q.message).toContain('tools/list lists "lookup"');
-      expect(q.message).toContain('tool-definition-changed at result.tools[3]');
+      expect(q.message).toContain('tool-definition-changed at result.tools[4]');
       expect(await approved.client.callTool({ name: 'lookup', arguments: { q: 'x' } })).toMatchObject({ content: [{ text: 'definition of x' }] });
     } finally {
       await approved.close();
@@ -37,7 +37,7 @@ describe('ask: drifted tools', () => {
     // Never written to the pins: the next session asks again; denied, the tool is filtered out, the rest arrives.
     const denied = await connectAsking(config, () => choose('deny'), { XDG_STATE_HOME: state, ASK_VARIANT: 'changed' });
     try {
-      expect(names(await denied.client.listTools())).toEqual(['send', 'echo', 'read_page']);
+      expect(names(await denied.client.listTools())).toEqual(['send', 'echo', 'read_page', 'ask_model']);
       expect(denied.questions).toHaveLength(1);
       const e = await errorOf(denied.client.callTool({ name: 'lookup', arguments: { q: 'x' } }));
       expect(e.data).toMatchObject({ findings: [{ rule: 'hidden-tool' }] });
@@ -53,7 +53,7 @@ describe('ask: drifted tools', () => {
     // Without a person to ask, a drifted tool is withheld as before.
     const headless = await connectAsking(config, undefined, { XDG_STATE_HOME: state, ASK_VARIANT: 'changed' });
     try {
-      expect(names(await headless.client.listTools())).toEqual(['send', 'echo', 'read_page']);
+      expect(names(await headless.client.listTools())).toEqual(['send', 'echo', 'read_page', 'ask_model']);
     } finally {
       await headless.close();
     }
@@ -87,14 +87,14 @@ describe('ask: new tools (new_tool_admission: ask)', () => {
     const allowed = await connectAsking(config, () => choose('allow_once'), { XDG_STATE_HOME: state, ASK_VARIANT: 'newtool' });
     try {
       expect(names(await allowed.client.listTools())).toContain('purge');
-      expect((allowed.questions[0]?.params as { message: string }).message).toContain('new-tool at result.tools[4]');
+      expect((allowed.questions[0]?.params as { message: string }).message).toContain('new-tool at result.tools[5]');
       expect(await allowed.client.callTool({ name: 'purge', arguments: {} })).toMatchObject({ content: [{ text: 'purged' }] });
     } finally {
       await allowed.close();
     }
     const denied = await connectAsking(config, () => ({ action: 'cancel' }), { XDG_STATE_HOME: state, ASK_VARIANT: 'newtool' });
     try {
-      expect(names(await denied.client.listTools())).toEqual(['send', 'echo', 'read_page', 'lookup']);
+      expect(names(await denied.client.listTools())).toEqual(['send', 'echo', 'read_page', 'ask_model', 'lookup']);
     } finally {
       await denied.close();
     }
