@@ -10,7 +10,8 @@ import { compileRule, type CompiledRule } from '../../src/scan/rule-pack.js';
 import { ScanChain, type Verdict } from '../../src/scan/chain.js';
 import { AuditLog } from '../../src/log/audit.js';
 import { normalizeConfig } from '../../src/config/normalize.js';
-import { Asker, questionText, shownText, type HeldFrame } from '../../src/proxy/ask.js';
+import { Asker, type HeldFrame } from '../../src/proxy/ask.js';
+import { questionText, shownText } from '../../src/proxy/ask-question.js';
 import type { JsonRpcMessage, ScanInput } from '../../src/scan/types.js';
 
 const RULES: CompiledRule[] = [
