@@ -13,9 +13,10 @@ Input: JSON Lines, one record per frame: {"from":"client"|"server","message":<JS
 (the format written by \`mcp-guard proxy --record FILE\`).
 
 Output: one verdict per input line:
-  {"index":N,"action":"allow"|"block"|"warn"|"redact","findings":[{"rule","category","path","transform"?}]}
+  {"index":N,"action":"allow"|"block"|"warn"|"redact"|"ask","findings":[{"rule","category","path","transform"?}]}
+  ("ask": the live proxy would have asked the person, through MCP elicitation)
 
-Exit status: 1 if any line was blocked, 0 if none, 2 on bad input (the line number is given).
+Exit status: 1 if any line was blocked or asks for approval, 0 if none, 2 on bad input (the line number is given).
 
 Examples:
   $ mcp-guard scan session.jsonl
@@ -23,7 +24,7 @@ Examples:
 
 /**
  * Replay `input` and write verdicts to `out`.
- * @returns exit code: 1 if any line was blocked, else 0
+ * @returns exit code: 1 if any line was blocked or asks (nobody answers a replay), else 0
  * @throws GuardError `INPUT_INVALID` naming the first bad line
  */
 export async function scanTranscript(input: NodeJS.ReadableStream, out: NodeJS.WritableStream, chain: ScanChain): Promise<number> {
@@ -34,7 +35,7 @@ export async function scanTranscript(input: NodeJS.ReadableStream, out: NodeJS.W
     n++;
     if (line.trim() === '') continue;
     const verdict = replay.next(parseRecord(line, n));
-    if (verdict.action === 'block') blocked = true;
+    if (verdict.action === 'block' || verdict.action === 'ask') blocked = true;
     out.write(`${JSON.stringify(verdict)}\n`);
   }
   return blocked ? ExitCode.FINDINGS : ExitCode.OK;

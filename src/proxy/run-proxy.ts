@@ -132,6 +132,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     maxFrameBytes: config.maxFrameBytes,
     onParseError: config.input.onParseError,
     observer: o.observer,
+    ask: config.ask,
   });
   child.process.stdin?.on('error', () => {
     // EPIPE when the server has gone; its exit is handled below.
