@@ -10,6 +10,7 @@
  * forgets everything at logout or reboot.
  */
 import { createRequire } from 'node:module';
+import type * as KeyringModule from '@napi-rs/keyring';
 import type { Entry as KeyringEntry, EntryOptions } from '@napi-rs/keyring';
 import { GuardError } from '../errors.js';
 import type { SecretBackend } from './store.js';
@@ -17,7 +18,7 @@ import type { SecretBackend } from './store.js';
 /** The keychain service name of every item. */
 export const KEYCHAIN_SERVICE = 'mcp-guard';
 
-type Keyring = typeof import('@napi-rs/keyring');
+type Keyring = typeof KeyringModule;
 
 let binding: Keyring | undefined;
 
