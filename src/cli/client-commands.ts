@@ -20,12 +20,43 @@ import { resolveLauncher } from '../clients/wrap.js';
 import type { FileReport } from '../clients/apply.js';
 import type { ClientDef, ScopeFilter } from '../clients/types.js';
 import type { CliIO } from './io.js';
+import { configuredStore } from './secrets-command.js';
+import type { SecretStore } from '../secrets/store.js';
+import type { SecretSink } from '../clients/move-secrets.js';
 
 interface ChangeFlags {
   scope: ScopeFilter;
   dryRun?: boolean;
   config?: string;
   includeUnrecorded?: boolean;
+  moveSecrets?: boolean;
+  restoreSecrets?: boolean;
+  store?: string;
+}
+
+/**
+ * Where moved secrets go: the configured store; a name holding another value
+ * gets `-2`, `-3`, …; a dry run stores nothing.
+ */
+function storeSink(store: SecretStore, dryRun: boolean): SecretSink {
+  const planned = new Map<string, string>();
+  return {
+    put(base, value) {
+      for (let n = 1; ; n++) {
+        const name = n === 1 ? base : `${base.slice(0, 120)}-${n}`;
+        const have = planned.get(name) ?? store.get(name)?.value;
+        if (have === value) return name;
+        if (have !== undefined) continue;
+        if (!dryRun) store.set(name, value);
+        planned.set(name, value);
+        return name;
+      }
+    },
+  };
+}
+
+function storeOption(): Option {
+  return new Option('--store <store>', 'secret store for --move-secrets / --restore-secrets: auto, keychain or file (default: $MCP_GUARD_SECRET_STORE, config env.secret_store, auto)').choices(['auto', 'keychain', 'file']);
 }
 
 function scopeOption(): Option {
@@ -42,7 +73,7 @@ function masker(): (text: string) => string {
 }
 
 function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (code: number) => void) {
-  return (flags: ChangeFlags): void => {
+  return async (flags: ChangeFlags): Promise<void> => {
     let configPath: string | undefined;
     if (flags.config !== undefined) {
       configPath = resolve(io.cwd, flags.config);
@@ -59,18 +90,25 @@ function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (cod
     const warning = launcherWarning(launcher);
     if (warning !== undefined) io.stderr.write(warning);
     const dryRun = flags.dryRun === true;
-    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, ...(dryRun ? { mask: masker() } : {}) });
+    const store = flags.moveSecrets === true ? await configuredStore(io, flags.store) : undefined;
+    const moveSecrets = store !== undefined ? { finder: secretFinder(loadRulePacks()), sink: storeSink(store, dryRun) } : undefined;
+    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, moveSecrets, ...(dryRun ? { mask: masker() } : {}) });
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'setup', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
+    if (store !== undefined) {
+      io.stdout.write(`Secret store: ${store.describe()}. Moved values are not kept in the configs, their .bak files (masked there) or the setup state.\n`);
+    }
     finish(reports, setExitCode);
   };
 }
 
 function removeAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (code: number) => void) {
-  return (flags: ChangeFlags): void => {
+  return async (flags: ChangeFlags): Promise<void> => {
     const dryRun = flags.dryRun === true;
     const includeUnrecorded = flags.includeUnrecorded === true;
-    const reports = runRemove({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, includeUnrecorded, ...(dryRun ? { mask: masker() } : {}) });
+    const store = flags.restoreSecrets === true ? await configuredStore(io, flags.store) : undefined;
+    const restoreSecrets = store !== undefined ? { get: (name: string) => store.get(name)?.value } : undefined;
+    const reports = runRemove({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, includeUnrecorded, restoreSecrets, ...(dryRun ? { mask: masker() } : {}) });
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'remove', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
     finish(reports, setExitCode);
@@ -92,6 +130,8 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .addOption(scopeOption())
       .option('--dry-run', 'print a unified diff per file and write nothing')
       .option('-c, --config <file>', 'mcp-guard config the wrapped servers use (written as an absolute path)')
+      .option('--move-secrets', 'move secrets written inline in env blocks to the secret store; entries then name them (--env NAME=secret:STORE_NAME)')
+      .addOption(storeOption())
       .action(setupAction(clients, io, setExitCode));
     group
       .command('remove')
@@ -99,6 +139,8 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .addOption(scopeOption())
       .option('--dry-run', 'print a unified diff per file and write nothing')
       .option('--include-unrecorded', 'also unwrap entries setup has no record of (wrapped by hand, or state file lost)')
+      .option('--restore-secrets', 'write secrets moved by setup --move-secrets back inline (without it, such entries stay wrapped)')
+      .addOption(storeOption())
       .action(removeAction(clients, io, setExitCode));
   }
   program

@@ -17,6 +17,7 @@ import { pinStorePath } from './paths.js';
 import { classifyRisk, type RiskClass } from './risk.js';
 import { entrySecrets, secretFinder, type InlineSecret, type SecretFinder } from './secrets.js';
 import { classifyEntry, parseWrapped, type Transport } from './wrap.js';
+import { secretReferences } from './move-secrets.js';
 import type { ClientDef, ClientId, ConfigFormat, EntryScope, FileScope, PathContext } from './types.js';
 
 /** One config file that exists. */
@@ -50,6 +51,8 @@ export interface AssessedServer {
   readonly command: string | null;
   readonly risk: RiskClass;
   readonly secrets: readonly InlineSecret[];
+  /** Variables the proxy gives the server from the secret store (`--env NAME=secret:STORE_NAME`), names only. */
+  readonly storedSecrets: ReadonlyArray<{ readonly variable: string; readonly store: string }>;
 }
 
 /** The validity and enforcement of one mcp-guard config. */
@@ -171,6 +174,7 @@ function assessServers(options: AssessOptions, finder: SecretFinder | undefined)
         command: inner ?? null,
         risk: classifyRisk(ref.name, inner, info?.args ?? args, kind.kind === 'remote' ? url : undefined),
         secrets: finder === undefined ? [] : entrySecrets(ref.value, finder),
+        storedSecrets: kind.kind === 'wrapped' ? secretReferences(args) : [],
       });
     }
   }

@@ -44,8 +44,15 @@ export function gradeAssessment(files: readonly AssessedFile[], servers: readonl
     }
     if (s.kind === 'remote') d.push({ points: PENALTY.remote, reason: `${where(s)} is a remote (${s.transport}) server: mcp-guard protects stdio servers only` });
     if (s.secrets.length > 0) {
+      // A stored secret (`--env NAME=secret:…`) costs nothing; an inline one costs points and names its fix.
       const list = s.secrets.map((x) => `${x.location} ${x.rule} ${x.masked}`).join(', ');
-      d.push({ points: PENALTY.inlineSecrets, reason: `${where(s)} has secrets written inline (${list}): keep them in the environment or a secret store` });
+      const movable = s.kind === 'stdio' && s.secrets.some((x) => x.location.startsWith('env.'));
+      const fix = movable
+        ? `run \`mcp-guard ${s.client} setup --move-secrets\` to move them to the secret store`
+        : s.kind === 'stdio'
+          ? `pass them as environment variables, then run \`mcp-guard ${s.client} setup --move-secrets\``
+          : 'keep them in the environment or a secret store';
+      d.push({ points: PENALTY.inlineSecrets, reason: `${where(s)} has secrets written inline (${list}): ${fix}` });
     }
   }
   for (const f of files) {
