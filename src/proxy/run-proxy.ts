@@ -19,6 +19,12 @@ import { serverIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
 import { resolveSecretSpecs } from '../secrets/resolve.js';
 
+/** The masking stderr for a server given stored secrets (loaded only then). */
+async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<string, string>>): Promise<{ write(c: Buffer | string): boolean; flush(): void }> {
+  const [{ MaskingWriter }, { EnvSecrets }] = await Promise.all([import('../secrets/stderr-mask.js'), import('../scan/env-secrets.js')]);
+  return new MaskingWriter(out, new EnvSecrets({}, stored, false).storedValues());
+}
+
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
 /** At exit, how long pins whose saving a busy lock deferred may still wait for it (ms). */
@@ -62,7 +68,9 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // `--env NAME=secret:…` and env.secrets: read from the store now, so a missing one stops us before the spawn.
   const secrets = await resolveSecretSpecs(specs, config.envSecrets, { env: o.env, configStore: config.secretStore });
   const childEnv = buildChildEnv(o.env, { specs: secrets.specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
-  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
+  // A server must not write a stored secret into the agent's logs either: its stderr is masked then.
+  const stderrMask = Object.keys(secrets.stored).length > 0 ? await maskedStderr(o.stderr, secrets.stored) : undefined;
+  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
 
@@ -140,6 +148,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
 
   void relay.start().then(() => child.shutdown());
   const exit = await child.exited;
+  stderrMask?.flush();
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
   await store?.flush(EXIT_PIN_FLUSH_MS);

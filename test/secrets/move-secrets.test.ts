@@ -9,6 +9,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listFiles } from '../clients/helpers.js';
 import { cli, CONFIGS, makeSecretsHome, VALUES, type SecretsHome } from './helpers.js';
 
+/** The parts of `assess --json` these tests read. */
+interface Assessed {
+  grade: { score: number; deductions: Array<{ reason: string }> };
+  servers: Array<{ secrets: unknown[]; storedSecrets: Array<{ variable: string }> }>;
+}
+
 function snapshot(home: string): Map<string, string> {
   return new Map(CONFIGS.map((rel) => [rel, readFileSync(join(home, rel), 'utf8')]));
 }
@@ -27,7 +33,7 @@ describe('setup --move-secrets', () => {
 
   it('moves every inline env secret to the store, and remove --restore-secrets gives the same bytes back', async () => {
     const before = snapshot(h.home);
-    const assessBefore = JSON.parse((await cli(['assess', '--json'], h.env)).stdout) as { grade: { score: number; deductions: Array<{ reason: string }> }; servers: Array<{ secrets: unknown[] }> };
+    const assessBefore = JSON.parse((await cli(['assess', '--json'], h.env)).stdout) as Assessed;
     expect(assessBefore.servers.map((s) => s.secrets.length)).toEqual([1, 1, 1]);
     expect(assessBefore.grade.deductions.map((d) => d.reason).join('\n')).toContain('setup --move-secrets');
 
@@ -63,7 +69,7 @@ describe('setup --move-secrets', () => {
     expect(readFileSync(join(h.home, '.codex', 'config.toml'), 'utf8')).toContain('env = { OPENAI_API_KEY = "secret:codex/everything/OPENAI_API_KEY", LOG_LEVEL = "info" }');
 
     // assess: no inline secret left, the stored ones are named, the grade goes up.
-    const after = JSON.parse((await cli(['assess', '--json'], h.env)).stdout) as typeof assessBefore & { servers: Array<{ storedSecrets: Array<{ variable: string }> }> };
+    const after = JSON.parse((await cli(['assess', '--json'], h.env)).stdout) as Assessed;
     expect(after.servers.map((s) => s.secrets.length)).toEqual([0, 0, 0]);
     expect(after.servers.map((s) => s.storedSecrets.map((x) => x.variable))).toEqual([['GITHUB_TOKEN'], ['SLACK_BOT_TOKEN'], ['OPENAI_API_KEY']]);
     expect(after.grade.score).toBeGreaterThan(assessBefore.grade.score);

@@ -123,6 +123,17 @@ describe('stored secrets in the proxy', () => {
     }
   }, 30_000);
 
+  it('masks the value in the server\'s stderr, also when it arrives in two chunks', async () => {
+    const value = 'Wm3Kq7Zt1Rv5Ly9Bn2Hc6Fd0Xs4Pj8Ga';
+    expect((await cli(['secrets', 'set', 'stderr/key'], h.env, value)).code).toBe(0);
+    const server = `process.stderr.write('whole ' + process.env.K + '\\n'); process.stderr.write('split ' + process.env.K.slice(0, 9)); setTimeout(() => process.stderr.write(process.env.K.slice(9) + ' end'), 100)`;
+    const r = await cli(['proxy', '--env', 'K=secret:stderr/key', '--', process.execPath, '-e', server], h.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('whole Wm3K…[32 chars]');
+    expect(r.stderr).toContain('split Wm3K…[32 chars] end');
+    expect(r.stderr).not.toContain(value.slice(9));
+  }, 30_000);
+
   it('stops before spawning when a secret is missing (exit 2), naming it but no value', async () => {
     const marker = join(h.home, 'spawned');
     const r = await cli(['proxy', '--env', 'API_KEY=secret:nope/missing', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], h.env);
