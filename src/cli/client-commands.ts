@@ -4,7 +4,8 @@
  * (0 done; 1 `assess` found an unwrapped server or an invalid config; 2 a file
  * could not be processed, or a usage/config error, thrown as GuardError).
  */
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
+import { homeDir } from '../clients/paths.js';
 import { Option, type Command } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
@@ -96,7 +97,7 @@ function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (cod
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'setup', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
     if (store !== undefined) {
-      io.stdout.write(`Secret store: ${store.describe()}. Moved values are not kept in the configs, their .bak files (masked there) or the setup state.\n`);
+      io.stdout.write(`Secret store: ${store.describe().split(homeDir(io.env) + sep).join(`~${sep}`)}. Moved values are not kept in the configs, their .bak files (masked there) or the setup state.\n`);
     }
     finish(reports, setExitCode);
   };

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { FAKE_SECRETS, listFiles } from '../clients/helpers.js';
 import { BIN, EVERYTHING, ROOT } from '../helpers.js';
 
@@ -54,6 +55,23 @@ export function makeSecretsHome(): SecretsHome {
 
 /** The agent configs of the fixture, relative to the home. */
 export const CONFIGS = ['.claude.json', join('.cursor', 'mcp.json'), join('.codex', 'config.toml')] as const;
+
+/**
+ * Run the CLI's `run()` in-process (src/cli/program.ts, the code bin/mcp-guard.js
+ * runs), with `input` on stdin: for setup, remove, assess and secrets, which
+ * start no server; saves a Node start per call.
+ */
+export async function runInProcess(args: readonly string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { run } = await import('../../src/cli/program.js');
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
+  const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
+  const stdin = new PassThrough();
+  stdin.end(input);
+  const code = await run(args, { stdin, stdout, stderr, env, cwd: env['HOME'] ?? ROOT });
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
 
 /** Run `node bin/mcp-guard.js ARGS` to completion. */
 export function cli(args: readonly string[], env: Record<string, string>, input = '', cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
-import { cli, makeSecretsHome, VALUES, type SecretsHome } from './helpers.js';
+import { cli, makeSecretsHome, runInProcess, VALUES, type SecretsHome } from './helpers.js';
 
 interface WrappedEntry {
   command: string;
@@ -42,7 +42,7 @@ describe('stored secrets in the proxy', () => {
   }, 30_000);
   afterAll(() => h.cleanup());
 
-  it('gives the value to the server, and redacts it when the server hands it back', async () => {
+  it('gives the value to the server, redacts it when the server hands it back, blocks the agent sending it anywhere', async () => {
     const { client, stderr } = await startEntry(h);
     try {
       const env = text(await client.callTool({ name: 'get-env', arguments: {} }));
@@ -50,17 +50,6 @@ describe('stored secrets in the proxy', () => {
       expect(env).toMatch(/\\"GITHUB_TOKEN\\": ?\\"\[REDACTED:env-secret\]\\"/);
       expect(env).toContain('EVERYTHING_MODE');
       expect(env).not.toContain(VALUES.GITHUB_TOKEN);
-      expect(stderr()).not.toContain(VALUES.GITHUB_TOKEN);
-      expect(stderr()).toContain('"stored_secrets":["GITHUB_TOKEN"]');
-    } finally {
-      await client.close();
-    }
-  }, 30_000);
-
-  it('blocks the agent sending the value anywhere, raw or encoded', async () => {
-    const { client, stderr } = await startEntry(h);
-    try {
-      await client.listTools();
       for (const message of [`token is ${VALUES.GITHUB_TOKEN}`, Buffer.from(VALUES.GITHUB_TOKEN).toString('base64')]) {
         const err = await client.callTool({ name: 'echo', arguments: { message } }).then(
           () => undefined,
@@ -68,6 +57,7 @@ describe('stored secrets in the proxy', () => {
         );
         expect(err?.message).toContain('env-secret');
       }
+      expect(stderr()).toContain('"stored_secrets":["GITHUB_TOKEN"]');
       expect(stderr()).toContain('GITHUB_TOKEN=ghp_…[40 chars]');
       expect(stderr()).not.toContain(VALUES.GITHUB_TOKEN);
     } finally {
@@ -78,7 +68,7 @@ describe('stored secrets in the proxy', () => {
   it('checks a value no DLP rule knows, set with `secrets set` from stdin, in both directions', async () => {
     // Random-looking, no provider prefix: only the stored-secret check can know it.
     const value = 'Zq4Lr8Xw2Nv6Tb1Hy9Kd3Mf7Pc5Gs0Ja';
-    const set = await cli(['secrets', 'set', 'plain/key'], h.env, `${value}\n`);
+    const set = await runInProcess(['secrets', 'set', 'plain/key'], h.env, `${value}\n`);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).not.toContain(value);
     const transport = new StdioClientTransport({
@@ -125,7 +115,7 @@ describe('stored secrets in the proxy', () => {
 
   it('masks the value in the server\'s stderr, also when it arrives in two chunks', async () => {
     const value = 'Wm3Kq7Zt1Rv5Ly9Bn2Hc6Fd0Xs4Pj8Ga';
-    expect((await cli(['secrets', 'set', 'stderr/key'], h.env, value)).code).toBe(0);
+    expect((await runInProcess(['secrets', 'set', 'stderr/key'], h.env, value)).code).toBe(0);
     const server = `process.stderr.write('whole ' + process.env.K + '\\n'); process.stderr.write('split ' + process.env.K.slice(0, 9)); setTimeout(() => process.stderr.write(process.env.K.slice(9) + ' end'), 100)`;
     const r = await cli(['proxy', '--env', 'K=secret:stderr/key', '--', process.execPath, '-e', server], h.env);
     expect(r.code, r.stderr).toBe(0);
