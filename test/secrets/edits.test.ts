@@ -87,3 +87,18 @@ describe('MaskingWriter', () => {
     expect(c.text()).toContain('Zq4L…[32 chars]');
   });
 });
+
+describe('the scan chain with stored secrets', () => {
+  it('blocks a stored value cut across two arguments, and redacts it in a result', async () => {
+    const { ScanChain } = await import('../../src/scan/chain.js');
+    const { normalizeConfig } = await import('../../src/config/normalize.js');
+    const chain = new ScanChain({ config: normalizeConfig({}), env: {}, storedSecrets: { K: V }, models: null });
+    const request = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { a: V.slice(0, 16), b: V.slice(16) } } };
+    const verdict = chain.evaluate({ direction: 'client-to-server', message: request } as never);
+    expect(verdict.action).toBe('block');
+    expect(verdict.findings.map((f) => [f.rule, f.transform])).toContainEqual(['env-secret', 'join']);
+    const response = { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: `K=${V}` }], _meta: { note: 'fine' } } };
+    const r = chain.evaluate({ direction: 'server-to-client', message: response, context: { method: 'tools/call', tool: 'x' } } as never);
+    expect(r.action).toBe('redact');
+  });
+});
