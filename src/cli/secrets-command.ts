@@ -120,8 +120,10 @@ export function registerSecretsCommands(program: Command, io: CliIO, setExit: (c
       checkStoreName(name);
       const store = await configuredStore(io, flags.store);
       const value = await readValue(io, name);
+      const previous = store.get(name);
       const backend = store.set(name, value);
-      say(`stored ${name} (${maskSecret(value)}) in ${backend.where}`);
+      const replaced = previous === undefined ? '' : previous.backend === backend ? ', replacing the previous value' : ` (an older value stays in ${previous.backend.where}: it is read only if this one is gone)`;
+      say(`stored ${name} (${maskSecret(value)}) in ${backend.where}${replaced}`);
       setExit(ExitCode.OK);
     });
   group
