@@ -58,6 +58,7 @@ describe('stored secrets in the proxy', () => {
         expect(err?.message).toContain('env-secret');
       }
       expect(stderr()).toContain('"stored_secrets":["GITHUB_TOKEN"]');
+      expect(stderr()).toContain(`"secret_store":"file store ${join(h.home, '.config', 'mcp-guard', 'secrets.json')}"`);
       expect(stderr()).toContain('GITHUB_TOKEN=ghp_…[40 chars]');
       expect(stderr()).not.toContain(VALUES.GITHUB_TOKEN);
     } finally {
