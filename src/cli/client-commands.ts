@@ -56,6 +56,29 @@ function storeSink(store: SecretStore, dryRun: boolean): SecretSink {
   };
 }
 
+/**
+ * For assess: whether each referenced secret is in the configured store. A store
+ * that cannot be asked (keychain chosen but not answering, a refused file) makes
+ * every answer unknown, never an error: assess reports, it does not fail.
+ */
+async function secretLookup(io: CliIO): Promise<{ hasSecret: (name: string) => boolean | undefined; secretStore: string }> {
+  let store: SecretStore | undefined;
+  try {
+    store = await configuredStore(io, undefined, true); // assess reports an invalid config itself
+  } catch (err) {
+    if (!(err instanceof GuardError)) throw err;
+  }
+  const has = (name: string): boolean | undefined => {
+    try {
+      return store?.get(name) !== undefined;
+    } catch (err) {
+      if (err instanceof GuardError) return undefined;
+      throw err;
+    }
+  };
+  return { hasSecret: (name) => (store === undefined ? undefined : has(name)), secretStore: store?.describe().split(homeDir(io.env) + sep).join(`~${sep}`) ?? 'the secret store' };
+}
+
 function storeOption(): Option {
   return new Option('--store <store>', 'secret store for --move-secrets / --restore-secrets: auto, keychain or file (default: $MCP_GUARD_SECRET_STORE, config env.secret_store, auto)').choices(['auto', 'keychain', 'file']);
 }
@@ -149,10 +172,11 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
     .description('report which MCP servers of every agent are wrapped, their risk and inline secrets, and grade the setup (starts no server)')
     .option('--json', 'print the assessment as JSON (schema: docs/clients.md)')
     .option('--client <name>', `only this agent (${[...CLIENT_GROUPS.keys()].join(', ')})`)
-    .action((flags: { json?: boolean; client?: string }) => {
+    .action(async (flags: { json?: boolean; client?: string }) => {
       const clients = flags.client === undefined ? CLIENTS : clientsByName(flags.client);
       if (clients === undefined) throw new GuardError('USAGE', `unknown client "${flags.client ?? ''}" (known: ${[...CLIENT_GROUPS.keys()].join(', ')})`);
-      const result = assess({ clients, env: io.env, cwd: io.cwd });
+      const lookup = await secretLookup(io);
+      const result = assess({ clients, env: io.env, cwd: io.cwd, ...lookup });
       if (flags.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         const color = (io.stdout as { isTTY?: boolean }).isTTY === true && (io.env['NO_COLOR'] ?? '') === '';

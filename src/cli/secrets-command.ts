@@ -37,16 +37,16 @@ function storeOption(): Option {
 
 /**
  * The store the user configured: flag, environment, then the discovered config
- * (an invalid config is not a reason to refuse: it is named in a warning).
+ * (an invalid config is not a reason to refuse: it is named in a warning, unless `quiet`).
  */
-export async function configuredStore(io: CliIO, flag: string | undefined): Promise<SecretStore> {
+export async function configuredStore(io: CliIO, flag: string | undefined, quiet = false): Promise<SecretStore> {
   let fromConfig: 'auto' | 'keychain' | 'file' | undefined;
   if (flag === undefined && (io.env['MCP_GUARD_SECRET_STORE'] ?? '') === '') {
     try {
       fromConfig = loadConfig({ env: io.env, cwd: io.cwd }).config.secretStore;
     } catch (err) {
       if (!(err instanceof GuardError)) throw err;
-      io.stderr.write(`warning: the mcp-guard config found from here is invalid (${err.message}); its env.secret_store is not used\n`);
+      if (!quiet) io.stderr.write(`warning: the mcp-guard config found from here is invalid (${err.message}); its env.secret_store is not used\n`);
     }
   }
   return openSecretStore(storeChoice({ flag, env: io.env, config: fromConfig }), io.env);

@@ -22,7 +22,7 @@ function serverRow(s: AssessedServer, paint: Paint): string[] {
   const wrapped = s.kind !== 'stdio' ? paint(2, '-') : s.wrapped ? paint(32, s.config !== null ? `yes (-c ${s.config})` : 'yes') : paint(31, 'NO');
   const riskColour = s.risk.level === 'high' ? 31 : s.risk.level === 'medium' ? 33 : 2;
   const risk = paint(riskColour, s.risk.category !== undefined ? `${s.risk.level} (${s.risk.category})` : s.risk.level);
-  const stored = s.storedSecrets.length > 0 ? paint(32, `stored: ${s.storedSecrets.map((x) => x.variable).join(', ')}`) : '';
+  const stored = s.storedSecrets.length > 0 ? `stored: ${s.storedSecrets.map((x) => (x.present === false ? paint(31, `${x.variable} (MISSING)`) : paint(32, x.variable))).join(', ')}` : '';
   const inline = s.secrets.length === 0 ? '' : paint(31, s.secrets.map((x) => `${x.location} ${x.masked}`).join(', '));
   const secrets = [inline, stored].filter((x) => x !== '').join('; ') || '-';
   const name = s.scope === 'local' ? `${s.name} [${s.section[1] ?? ''}]` : s.name;

@@ -12,7 +12,7 @@ import { cli, CONFIGS, makeSecretsHome, runInProcess, VALUES, type SecretsHome }
 /** The parts of `assess --json` these tests read. */
 interface Assessed {
   grade: { score: number; deductions: Array<{ reason: string }> };
-  servers: Array<{ secrets: unknown[]; storedSecrets: Array<{ variable: string }> }>;
+  servers: Array<{ secrets: unknown[]; storedSecrets: Array<{ variable: string; store: string; present: boolean | null }> }>;
 }
 
 function snapshot(home: string): Map<string, string> {
@@ -116,6 +116,10 @@ describe('setup --move-secrets', () => {
     expect((await runInProcess(['cursor', 'setup', '--move-secrets'], h.env)).code).toBe(0);
     expect((await runInProcess(['secrets', 'rm', 'cursor/slack/SLACK_BOT_TOKEN'], h.env)).code).toBe(0);
     const moved = snapshot(h.home);
+    // assess sees the reference that no longer resolves: the proxy would refuse to start.
+    const a = JSON.parse((await runInProcess(['assess', '--json', '--client', 'cursor'], h.env)).stdout) as Assessed;
+    expect(a.servers[0]?.storedSecrets).toEqual([{ variable: 'SLACK_BOT_TOKEN', store: 'cursor/slack/SLACK_BOT_TOKEN', present: false }]);
+    expect(a.grade.deductions.map((d) => d.reason).join('\n')).toContain('names secret:cursor/slack/SLACK_BOT_TOKEN for SLACK_BOT_TOKEN, which is not in file store ~/.config/mcp-guard/secrets.json: the proxy will refuse to start it');
     const r = await runInProcess(['cursor', 'remove', '--restore-secrets'], h.env);
     expect(r.stdout).toContain('not in the secret store: cursor/slack/SLACK_BOT_TOKEN');
     expect(snapshot(h.home)).toEqual(moved);
