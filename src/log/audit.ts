@@ -2,7 +2,13 @@
  * The audit log: pino JSON lines (or plain text) to stderr and/or a file, one
  * event per decision. Never stdout, which carries the MCP protocol. Findings
  * carry masked previews only; free-form text is masked against known secrets.
+ *
+ * Opt-in extras (`logging.*`, see `config/audit-schema.ts`): the file's lines
+ * hash-chained (`chain-writer.ts`; on by default whenever a file is written),
+ * one file per process under `logging.dir`, and decisions exported to syslog
+ * and OTLP (`exporters.ts`, loaded only when configured).
  */
+import { accessSync, constants } from 'node:fs';
 import pino from 'pino';
 
 type Logger = pino.Logger;
@@ -10,6 +16,10 @@ import { maskAll } from '../scan/mask.js';
 import { openPrivateAppend } from '../private-fs.js';
 import { suppressHint } from '../proxy/jsonrpc.js';
 import type { Direction, Finding } from '../scan/types.js';
+import type { AuditSinksConfig } from '../config/audit-normalize.js';
+import { ChainWriter, perProcessFile } from './chain-writer.js';
+import { readChainKey } from './chain-key.js';
+import type { ExportedDecision, Exporters } from './exporters.js';
 
 /** One decision about one frame. */
 export interface DecisionEvent {
@@ -37,12 +47,21 @@ export interface AuditOptions {
   readonly stderr?: NodeJS.WritableStream | undefined;
   /** Secret values to mask in free-form messages. */
   readonly secrets?: () => readonly string[];
+  /** Chain, directory and exporters (`logging.*`); absent = none of them. */
+  readonly audit?: AuditSinksConfig | undefined;
+  /** mcp-guard's version and the effective config's SHA-256, for the chain header and the exports. */
+  readonly version?: string;
+  readonly configHash?: string;
 }
 
 /** Audit logger for one proxy session. */
 export class AuditLog {
   readonly #logger: Logger;
   readonly #opts: AuditOptions;
+  readonly #chain: ChainWriter | undefined;
+  #exporters: Exporters | undefined;
+  /** Set once the exporters module has loaded (it loads only when a collector is configured). */
+  readonly #exportersReady: Promise<void> | undefined;
 
   /**
    * The log file is opened for appending with {@link openPrivateAppend}: created
@@ -59,17 +78,40 @@ export class AuditLog {
       streams.push({ stream: text ? textStream(dest) : dest });
     }
     let tightenedFrom: string | undefined;
-    if (opts.file !== undefined) {
-      const opened = openPrivateAppend(opts.file);
+    const audit = opts.audit;
+    const file = opts.file ?? (audit?.dir !== undefined ? perProcessFile(audit.dir, opts.server, process.pid) : undefined);
+    if (file !== undefined && (audit?.chain ?? false)) {
+      const writer = new ChainWriter({
+        path: file,
+        key: audit?.chainKeyFile !== undefined ? readChainKey(audit.chainKeyFile, true) : undefined,
+        maxBytes: audit?.maxBytes,
+        server: opts.server,
+        version: opts.version ?? 'unknown',
+        configHash: opts.configHash ?? 'unknown',
+      });
+      tightenedFrom = writer.tightenedFrom;
+      this.#chain = writer;
+      streams.push({ stream: { write: (line: string) => writer.append(line) } });
+    } else if (file !== undefined) {
+      const opened = openPrivateAppend(file);
       tightenedFrom = opened.tightenedFrom;
       const dest = pino.destination({ fd: opened.fd, sync: true });
       streams.push({ stream: text ? textStream(dest) : dest });
+    }
+    if (audit?.syslog?.caFile !== undefined) accessSync(audit.syslog.caFile, constants.R_OK); // a startup error, not a silent export failure
+    if (audit?.syslog !== undefined || audit?.otlp !== undefined) {
+      const { syslog, otlp } = audit;
+      this.#exportersReady = import('./exporters.js').then(({ Exporters }) => {
+        this.#exporters = new Exporters({ syslog, otlp, version: opts.version ?? 'unknown', warn: (m) => this.warn(m) });
+        for (const d of this.#early) this.#exporters.decision(d);
+        this.#early = [];
+      });
     }
     this.#logger = pino(
       { base: { server: opts.server }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' },
       pino.multistream(streams),
     );
-    if (tightenedFrom !== undefined) this.warn(`audit log ${opts.file ?? ''} had mode ${tightenedFrom}; narrowed to 0600 (it holds what the proxy blocked)`);
+    if (tightenedFrom !== undefined) this.warn(`audit log ${file ?? ''} had mode ${tightenedFrom}; narrowed to 0600 (it holds what the proxy blocked)`);
   }
 
   /** Log one decision, subject to `include_allowed` / `include_blocked`. */
@@ -106,6 +148,33 @@ export class AuditLog {
       },
       `${e.action} ${e.direction} ${e.method ?? 'response'}`,
     );
+    if (this.#exportersReady !== undefined) this.#export(e, findings);
+  }
+
+  /** Decisions made before the exporters module loaded (bounded). */
+  #early: ExportedDecision[] = [];
+
+  #export(e: DecisionEvent, findings: ReadonlyArray<{ rule: string; category: string }>): void {
+    const rules = [...new Set(findings.map((f) => f.rule))];
+    const last = this.#chain?.last;
+    const d: ExportedDecision = {
+      time: new Date(),
+      server: this.#opts.server,
+      action: e.action,
+      direction: e.direction,
+      method: e.method,
+      tool: e.tool,
+      id: e.id,
+      rules,
+      categories: [...new Set(findings.map((f) => f.category))],
+      reason: e.reason ? this.mask(e.reason) : undefined,
+      scanUs: Math.round(e.scanUs * 10) / 10,
+      seq: last?.seq,
+      hash: last?.hash,
+      summary: `${e.action} ${e.direction} ${e.method ?? 'response'}${e.tool ? ` ${e.tool}` : ''}${rules.length > 0 ? `: ${rules.join(', ')}` : ''}`,
+    };
+    if (this.#exporters) this.#exporters.decision(d);
+    else if (this.#early.length < 1000) this.#early.push(d);
   }
 
   /** Operational message (start, child exit, protocol problems). */
@@ -129,6 +198,19 @@ export class AuditLog {
 
   flush(): void {
     this.#logger.flush();
+  }
+
+  /**
+   * Flush everything and close the file and the exporters, waiting at most
+   * `waitMs` for collectors (they never delay it longer). Safe to call once at exit.
+   */
+  async close(waitMs: number): Promise<void> {
+    if (this.#exportersReady !== undefined) {
+      await Promise.race([this.#exportersReady.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
+      await this.#exporters?.close(waitMs);
+    }
+    this.#logger.flush();
+    this.#chain?.close();
   }
 }
 

@@ -17,11 +17,17 @@ import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
 import { serverIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
+// A cycle (program → proxy-command → here), read only when a proxy runs, after every module has loaded.
+import { VERSION } from '../cli/program.js';
+import { canonicalJson } from '../scan/drift.js';
+import { createHash } from 'node:crypto';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
 /** At exit, how long pins whose saving a busy lock deferred may still wait for it (ms). */
 export const EXIT_PIN_FLUSH_MS = 1000;
+/** At exit, how long the audit exporters (syslog, OTLP) may take to hand over what they hold (ms). */
+export const EXIT_AUDIT_FLUSH_MS = 2000;
 
 /** Options of `mcp-guard proxy`. */
 export interface ProxyRunOptions {
@@ -83,9 +89,12 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
         includeBlocked: config.logging.includeBlocked,
         stderr: o.stderr === process.stderr ? undefined : o.stderr,
         secrets,
+        audit: config.logging.audit,
+        version: VERSION,
+        configHash: createHash('sha256').update(canonicalJson(config)).digest('hex'),
       });
     } catch (err) {
-      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? config.logging.audit.dir ?? ''}: ${(err as Error).message}`);
     }
     late.log = log;
   } catch (err) {
@@ -155,7 +164,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   } else {
     log.info('server exited', fields);
   }
-  log.flush();
+  await log.close(EXIT_AUDIT_FLUSH_MS);
   // Nothing more is read from the client. Pausing alone does not always stop a socket
   // stdin from reading (Node stops it a tick later, and only if nothing resumed it),
   // and a handle still reading keeps the process alive after the server has exited.

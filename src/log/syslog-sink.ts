@@ -1,0 +1,154 @@
+/**
+ * Sends RFC 5424 messages (`syslog-format.ts`) to a collector over TCP
+ * (octet-counting framing, RFC 6587 §3.4.1), TLS (RFC 5425) or UDP (one message
+ * per datagram, RFC 5426). Never blocks the caller: messages wait in a bounded
+ * in-memory queue while the collector is down or slow, the connection is retried
+ * with backoff, and past the bound new messages are dropped and counted. Every
+ * socket and timer is unref'd, so a dead collector never keeps the proxy alive.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { octetCounted } from './syslog-format.js';
+
+/** Transport settings (normalised `logging.syslog`). */
+export interface SyslogSinkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'tcp' | 'tls' | 'udp';
+  /** PEM CA bundle for TLS; default: Node's built-in roots. */
+  readonly caFile?: string | undefined;
+  /** Most messages queued while the collector is unreachable. */
+  readonly bufferMessages: number;
+}
+
+/** Queued bytes at most, whatever the count (1 MiB). */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Reconnect backoff bounds (ms). */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 30_000;
+/** Largest UDP payload sent (bytes); longer messages are cut (RFC 5426 §3.2 lets receivers truncate). */
+const MAX_DATAGRAM = 8192;
+
+/** A connection to one syslog collector. */
+export class SyslogSink {
+  readonly #o: SyslogSinkOptions;
+  readonly #ca: Buffer | undefined;
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  #socket: Socket | undefined;
+  #udp: UdpSocket | undefined;
+  #connected = false;
+  #retryMs = RETRY_MIN_MS;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Messages dropped because the queue was full. */
+  dropped = 0;
+  /** Messages handed to the socket. */
+  sent = 0;
+
+  /** @throws Error when `caFile` cannot be read */
+  constructor(o: SyslogSinkOptions) {
+    this.#o = o;
+    this.#ca = o.caFile !== undefined ? readFileSync(o.caFile) : undefined;
+    if (o.protocol === 'udp') {
+      this.#udp = createSocket(isIP(o.host) === 6 ? 'udp6' : 'udp4');
+      this.#udp.on('error', () => {
+        // ICMP unreachable and the like: UDP is fire and forget.
+      });
+      this.#udp.unref();
+    } else {
+      this.#connect();
+    }
+  }
+
+  /** Queue one formatted message (not framed); returns at once. */
+  send(msg: Buffer): void {
+    if (this.#closed) return;
+    if (this.#udp) {
+      this.sent++;
+      this.#udp.send(msg.subarray(0, MAX_DATAGRAM), this.#o.port, this.#o.host);
+      return;
+    }
+    const frame = octetCounted(msg);
+    if (this.#connected && this.#socket && this.#queue.length === 0 && this.#socket.writableLength < MAX_QUEUED_BYTES) {
+      this.sent++;
+      this.#socket.write(frame);
+      return;
+    }
+    if (this.#queue.length >= this.#o.bufferMessages || this.#queuedBytes + frame.length > MAX_QUEUED_BYTES) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+  }
+
+  /**
+   * Send what is queued, waiting at most `waitMs`, then close.
+   * @returns true when everything queued was handed to the socket and flushed
+   */
+  async close(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (!this.#udp && (this.#queue.length > 0 || (this.#socket?.writableLength ?? 0) > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20).unref());
+    }
+    const flushed = this.#udp !== undefined || (this.#queue.length === 0 && (this.#socket?.writableLength ?? 0) === 0);
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#udp?.close();
+    if (this.#socket) {
+      const s = this.#socket;
+      await new Promise<void>((r) => {
+        const t = setTimeout(() => r(), Math.max(0, deadline - Date.now())).unref();
+        s.end(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+      s.destroy();
+    }
+    return flushed;
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const { host, port } = this.#o;
+    const socket =
+      this.#o.protocol === 'tls'
+        ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined, ...(this.#ca ? { ca: this.#ca } : {}) })
+        : tcpConnect({ host, port });
+    this.#socket = socket;
+    socket.unref();
+    socket.setNoDelay(true);
+    socket.on(this.#o.protocol === 'tls' ? 'secureConnect' : 'connect', () => {
+      this.#connected = true;
+      this.#retryMs = RETRY_MIN_MS;
+      this.#drain();
+    });
+    socket.on('drain', () => this.#drain());
+    socket.on('error', () => {
+      // Followed by 'close', which schedules the retry.
+    });
+    socket.on('close', () => {
+      this.#connected = false;
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#closed) return;
+      this.#timer = setTimeout(() => this.#connect(), this.#retryMs);
+      this.#timer.unref();
+      this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
+    });
+  }
+
+  #drain(): void {
+    const s = this.#socket;
+    if (!s || !this.#connected) return;
+    while (this.#queue.length > 0 && s.writableLength < MAX_QUEUED_BYTES) {
+      const frame = this.#queue.shift() as Buffer;
+      this.#queuedBytes -= frame.length;
+      this.sent++;
+      s.write(frame);
+    }
+  }
+}
