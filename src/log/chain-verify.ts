@@ -97,7 +97,6 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
   const expectedKey = key?.id ?? UNKEYED;
   const digests: string[] = [];
   const seen = new Map<string, number>();
-  const seqs: number[] = [];
   let info: { chain?: string; fileIndex?: number; keyId?: string; firstSeq?: number; headPrev?: string } = {};
   let lastSeq: number | undefined;
   let lastHash: string | undefined;
@@ -169,7 +168,6 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     }
     digests.push(lineDigest(text));
     seen.set(text, n);
-    seqs.push(parsed.seq);
     lastSeq = parsed.seq;
     lastHash = parsed.hash;
   }
@@ -227,7 +225,12 @@ function checkLinks(facts: readonly FileFacts[]): ChainBreak[] {
       const last = cur.digests[cur.digests.length - 1];
       if (next.headPrev === last) continue;
       const at = cur.digests.indexOf(next.headPrev);
-      if (at >= 0) {
+      const nextSeq = next.report.firstSeq ?? 0;
+      const curSeq = cur.report.lastSeq ?? 0;
+      if (at < 0 && nextSeq > curSeq + 1) {
+        const missing = nextSeq - curSeq - 1;
+        out.push({ file: cur.report.file, line: cur.report.lines + 1, kind: 'truncated', detail: `${basename(next.report.file)} continues from seq ${nextSeq - 1}: ${missing} line${missing === 1 ? '' : 's'} cut from the end of this file` });
+      } else if (at >= 0) {
         out.push({ file: cur.report.file, line: at + 2, kind: 'truncated', detail: `${basename(next.report.file)} continues from line ${at + 1}: the lines after it were removed` });
       } else {
         out.push({ file: cur.report.file, line: 1, kind: 'replayed', detail: `${basename(next.report.file)} does not continue from this file: it is an older or foreign file in its place` });
