@@ -206,8 +206,10 @@ export class AuditLog {
    */
   async close(waitMs: number): Promise<void> {
     if (this.#exportersReady !== undefined) {
-      await Promise.race([this.#exportersReady.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
-      await this.#exporters?.close(waitMs);
+      const deadline = Date.now() + waitMs;
+      const { within } = await import('./exporters.js');
+      await within(this.#exportersReady.catch(() => undefined), waitMs);
+      await this.#exporters?.close(deadline - Date.now());
     }
     this.#logger.flush();
     this.#chain?.close();

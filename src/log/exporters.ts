@@ -50,6 +50,20 @@ export interface ExportersOptions {
   readonly warn: (msg: string) => void;
 }
 
+/**
+ * `p`, or undefined after `ms`. The timer is not unref'd: at exit, this bounded
+ * wait is what keeps the process alive long enough to hand events over.
+ */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, ms))));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Decisions held while the exporter modules load. */
 const MAX_PENDING = 1000;
 /** Most rules named in one syslog message. */
@@ -87,13 +101,16 @@ export class Exporters {
    */
   async close(waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
-    await Promise.race([this.#ready, new Promise((r) => setTimeout(r, waitMs).unref())]);
+    await within(this.#ready, waitMs);
     const left = (): number => Math.max(0, deadline - Date.now());
     const syslog = this.#syslog?.sink;
-    const [flushed] = await Promise.all([syslog?.close(left()), this.#otlp?.close(left())]);
-    const dropped = this.#droppedPending + (syslog?.dropped ?? 0);
-    if (dropped > 0) this.#o.warn(`audit export: ${dropped} decision${dropped === 1 ? '' : 's'} dropped (collector down or slow; buffer full)`);
-    if (syslog && flushed === false) this.#o.warn(`audit export: syslog collector ${this.#o.syslog?.host ?? ''}:${this.#o.syslog?.port ?? ''} did not take every message before exit`);
+    const [unsent = 0] = await Promise.all([syslog?.close(left()), this.#otlp?.close(left())]);
+    if (this.#droppedPending > 0) this.#o.warn(`audit export: ${this.#droppedPending} decision${this.#droppedPending === 1 ? '' : 's'} dropped while the exporters loaded (buffer full)`);
+    const lost = (syslog?.dropped ?? 0) + unsent;
+    if (syslog && lost > 0) {
+      const where = `${this.#o.syslog?.host ?? ''}:${this.#o.syslog?.port ?? ''}`;
+      this.#o.warn(`audit export: ${lost} decision${lost === 1 ? '' : 's'} not delivered to syslog ${where} (collector down or slow): ${syslog.dropped} past the buffer, ${unsent} still queued at exit`);
+    }
   }
 
   async #start(): Promise<void> {

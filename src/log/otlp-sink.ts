@@ -15,7 +15,7 @@
  * `mcp.guard.*` otherwise.
  */
 import { hostname } from 'node:os';
-import type { ExportedDecision } from './exporters.js';
+import { within, type ExportedDecision } from './exporters.js';
 
 /** Normalised `logging.otlp`. */
 export interface OtlpOptions {
@@ -52,7 +52,8 @@ export interface OtlpSink {
  */
 export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSink> {
   const proto = o.protocol === 'http/protobuf';
-  const [{ LoggerProvider, BatchLogRecordProcessor }, { MeterProvider, PeriodicExportingMetricReader }, { resourceFromAttributes }, logsMod, metricsMod] = await Promise.all([
+  const [{ ValueType }, { LoggerProvider, BatchLogRecordProcessor }, { MeterProvider, PeriodicExportingMetricReader }, { resourceFromAttributes }, logsMod, metricsMod] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-logs'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/resources'),
@@ -93,6 +94,7 @@ export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSi
   const counter = metrics.getMeter('mcp-guard', version).createCounter('mcp_guard.decisions', {
     description: 'Decisions about JSON-RPC frames, by action and finding category',
     unit: '{decision}',
+    valueType: ValueType.INT,
   });
 
   return {
@@ -123,9 +125,8 @@ export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSi
       for (const category of d.categories.length > 0 ? d.categories : ['none']) counter.add(1, { 'mcp.guard.action': d.action, 'mcp.guard.category': category });
     },
     async close(waitMs: number): Promise<void> {
-      const timeout = new Promise<void>((r) => setTimeout(r, waitMs).unref());
       const flush = Promise.allSettled([logs.forceFlush(), metrics.forceFlush()]).then(() => Promise.allSettled([logs.shutdown(), metrics.shutdown()]));
-      await Promise.race([flush.then(() => undefined), timeout]);
+      await within(flush, waitMs);
     },
   };
 }

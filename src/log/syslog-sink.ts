@@ -86,30 +86,32 @@ export class SyslogSink {
   }
 
   /**
-   * Send what is queued, waiting at most `waitMs`, then close.
-   * @returns true when everything queued was handed to the socket and flushed
+   * Send what is queued, waiting at most `waitMs` while connected, then close.
+   * A collector that is not connected at that point is not waited for.
+   * @returns how many queued messages were never handed to the socket
    */
-  async close(waitMs: number): Promise<boolean> {
+  async close(waitMs: number): Promise<number> {
     const deadline = Date.now() + waitMs;
-    while (!this.#udp && (this.#queue.length > 0 || (this.#socket?.writableLength ?? 0) > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20).unref());
+    const pending = (): boolean => this.#queue.length > 0 || (this.#socket?.writableLength ?? 0) > 0;
+    while (this.#udp === undefined && this.#connected && pending() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20)); // ref'd: this bounded wait keeps an exiting proxy alive
     }
-    const flushed = this.#udp !== undefined || (this.#queue.length === 0 && (this.#socket?.writableLength ?? 0) === 0);
+    const unsent = this.#queue.length;
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#udp?.close();
-    if (this.#socket) {
-      const s = this.#socket;
+    const s = this.#socket;
+    if (s && this.#connected) {
       await new Promise<void>((r) => {
-        const t = setTimeout(() => r(), Math.max(0, deadline - Date.now())).unref();
+        const t = setTimeout(() => r(), Math.max(0, deadline - Date.now()));
         s.end(() => {
           clearTimeout(t);
           r();
         });
       });
-      s.destroy();
     }
-    return flushed;
+    s?.destroy();
+    return unsent;
   }
 
   #connect(): void {

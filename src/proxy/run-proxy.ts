@@ -27,7 +27,7 @@ export const EARLY_EXIT_MS = 5000;
 /** At exit, how long pins whose saving a busy lock deferred may still wait for it (ms). */
 export const EXIT_PIN_FLUSH_MS = 1000;
 /** At exit, how long the audit exporters (syslog, OTLP) may take to hand over what they hold (ms). */
-export const EXIT_AUDIT_FLUSH_MS = 2000;
+export const EXIT_AUDIT_FLUSH_MS = 1500;
 
 /** Options of `mcp-guard proxy`. */
 export interface ProxyRunOptions {
