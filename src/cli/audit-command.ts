@@ -58,6 +58,7 @@ export function formatVerify(report: VerifyReport, base: string): string[] {
     }
     const seq = f.firstSeq !== undefined && f.lastSeq !== undefined ? `seq ${f.firstSeq}–${f.lastSeq}` : '';
     out.push(`ok      ${name(f.file)}  ${f.lines} line${f.lines === 1 ? '' : 's'}, ${seq}, chain ${f.chain?.slice(0, 8) ?? '-'} file ${f.fileIndex ?? '-'}, key ${f.keyId ?? '-'}, last hash ${short(f.lastHash)}`);
+    if (f.unchained !== undefined) out.push(`        lines 1–${f.unchained} precede the chain (written before chaining was on): not covered`);
   }
   for (const l of report.links) out.push(`BROKEN  ${name(l.file)}  line ${l.line}: ${KIND_TEXT[l.kind]}: ${l.detail}`);
   const broken = report.files.filter((f) => !f.ok).length + report.links.length;

@@ -78,6 +78,7 @@ export class AuditLog {
       streams.push({ stream: text ? textStream(dest) : dest });
     }
     let tightenedFrom: string | undefined;
+    let chainNote: string | undefined;
     const audit = opts.audit;
     const file = opts.file ?? (audit?.dir !== undefined ? perProcessFile(audit.dir, opts.server, process.pid) : undefined);
     if (file !== undefined && (audit?.chain ?? false)) {
@@ -90,6 +91,7 @@ export class AuditLog {
         configHash: opts.configHash ?? 'unknown',
       });
       tightenedFrom = writer.tightenedFrom;
+      chainNote = writer.note;
       this.#chain = writer;
       streams.push({ stream: { write: (line: string) => writer.append(line) } });
     } else if (file !== undefined) {
@@ -112,6 +114,7 @@ export class AuditLog {
       pino.multistream(streams),
     );
     if (tightenedFrom !== undefined) this.warn(`audit log ${file ?? ''} had mode ${tightenedFrom}; narrowed to 0600 (it holds what the proxy blocked)`);
+    if (chainNote !== undefined) this.warn(chainNote);
   }
 
   /** Log one decision, subject to `include_allowed` / `include_blocked`. */

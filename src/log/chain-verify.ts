@@ -37,6 +37,8 @@ export interface FileReport {
   readonly file: string;
   /** Complete lines read. */
   readonly lines: number;
+  /** Lines 1–N that precede the chain (written before chaining was on); not covered by it. */
+  readonly unchained?: number;
   readonly ok: boolean;
   readonly break?: ChainBreak;
   readonly chain?: string;
@@ -100,11 +102,14 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
   let info: { chain?: string; fileIndex?: number; keyId?: string; firstSeq?: number; headPrev?: string } = {};
   let lastSeq: number | undefined;
   let lastHash: string | undefined;
+  /** Lines before the chain starts (from before chaining was on). */
+  let unchained = 0;
   const done = (brk?: Omit<ChainBreak, 'file'>): FileFacts => ({
     report: {
       file: path,
       lines: lines.length,
       ok: brk === undefined,
+      ...(unchained > 0 ? { unchained } : {}),
       ...(brk ? { break: { file: path, ...brk } } : {}),
       ...(info.chain !== undefined ? { chain: info.chain } : {}),
       ...(info.fileIndex !== undefined ? { fileIndex: info.fileIndex } : {}),
@@ -125,7 +130,12 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     if (!Buffer.from(text, 'utf8').equals(bytes)) return done({ line: n, kind: 'edited', detail: 'not valid UTF-8' });
     const parsed = parseChainLine(text);
     if (parsed === undefined) {
-      if (i === 0) return done({ line: n, kind: 'not_chained', detail: 'not a hash-chained audit line (no seq/prev/hash)' });
+      // Lines from before chaining was on may precede the chain; its first prev covers the last of them.
+      if (lastSeq === undefined) {
+        unchained = n;
+        digests.push(lineDigest(text));
+        continue;
+      }
       return done({ line: n, kind: 'edited', detail: 'not a chain line (not JSON, or seq/prev/hash missing or malformed)' });
     }
     const header = isHeader(parsed.body);
@@ -138,8 +148,9 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     if (sealLine(parsed.body, key).line !== text) {
       return done({ line: n, kind: 'edited', detail: "the line's content does not match its hash" });
     }
-    if (i === 0) {
-      if (!header) return done({ line: 1, kind: 'deleted', detail: `the file starts at seq ${parsed.seq} without a chain_start line: its first lines were removed` });
+    if (lastSeq === undefined) {
+      if (!header) return done({ line: n, kind: 'deleted', detail: `the chain starts at seq ${parsed.seq} without a chain_start line: its first lines were removed` });
+      if (unchained > 0 && parsed.prev !== digests[i - 1]) return done({ line: n - 1, kind: 'edited', detail: `the chain starts from a different line ${n - 1}` });
       info = {
         ...(typeof parsed.body['chain'] === 'string' ? { chain: parsed.body['chain'] } : {}),
         ...(typeof parsed.body['file_index'] === 'number' ? { fileIndex: parsed.body['file_index'] } : {}),
@@ -171,6 +182,7 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     lastSeq = parsed.seq;
     lastHash = parsed.hash;
   }
+  if (lastSeq === undefined) return done({ line: 1, kind: 'not_chained', detail: 'no hash-chained line in the file (no seq/prev/hash)' });
   if (rest.length > 0) return done({ line: lines.length + 1, kind: 'truncated', detail: 'the last line is incomplete (the file was cut)' });
   return done();
 }

@@ -30,7 +30,7 @@ export interface ChainWriterOptions {
   readonly configHash: string;
 }
 
-/** Longest first or last line read when continuing an existing file (bytes). */
+/** Longest last line read when continuing an existing file (bytes). */
 const MAX_SCAN_LINE = 16 * 1024 * 1024;
 
 /** `github/x y` → `github_x_y`: a server name as a file name part (at most 64 characters). */
@@ -65,6 +65,8 @@ export class ChainWriter {
   #fileIndex = 0;
   /** Set when an existing file was narrowed to 0600 on open (its old mode). */
   readonly tightenedFrom: string | undefined;
+  /** A warning for the log: set when the chain starts after lines that are not chained. */
+  note: string | undefined;
 
   /**
    * Open (or create) the file and write a `chain_start` line.
@@ -172,56 +174,69 @@ export class ChainWriter {
     this.#writeHeader();
   }
 
-  /** Pick up seq, prev, chain id and file index from a non-empty existing file. */
+  /**
+   * Pick up seq, prev, chain id and file index from a non-empty existing file.
+   * A file whose last line is not a chain line (a log from before chaining) gets
+   * a new chain after it, whose first `prev` is that line's digest.
+   */
   #continueExisting(): void {
     const size = fstatSync(this.#fd).size;
     this.#size = size;
     if (size === 0) return;
     const file = this.#o.path;
+    const how = 'run `mcp-guard audit verify` on it, then move it away or choose another logging.file';
     // The append descriptor is write-only; read through a second one (no links followed either).
     const rfd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-    let tail: string | undefined;
-    let head: string | undefined;
     try {
-      tail = readLastLine(rfd, size);
-      head = readFirstLine(rfd);
+      const tail = readLastLine(rfd, size);
+      if (tail === undefined) throw new Error(`${file} does not end with a complete line (truncated?); ${how}`);
+      const last = parseChainLine(tail);
+      this.#prev = lineDigest(tail);
+      this.#linesInFile = 2; // more than a header: a full file may rotate
+      if (last === undefined) {
+        this.note = `audit log ${file} held ${size} bytes of lines that are not hash-chained; the chain starts after them`;
+        return;
+      }
+      const header = findLastHeader(rfd, size);
+      if (header === undefined) throw new Error(`${file} has chain lines but no chain_start line in its last ${MAX_SCAN_BYTES >> 20} MiB; ${how}`);
+      const keyId = this.#o.key?.id ?? UNKEYED;
+      if (header['key_id'] !== keyId) {
+        throw new Error(`${file} was chained with key id ${String(header['key_id'])}, and the configured key is ${keyId}; choose another logging.file`);
+      }
+      if (typeof header['chain'] === 'string') this.#chain = header['chain'];
+      if (typeof header['file_index'] === 'number') this.#fileIndex = header['file_index'];
+      this.#seq = last.seq + 1;
+      this.#hash = last.hash;
     } finally {
       closeSync(rfd);
     }
-    const how = 'run `mcp-guard audit verify` on it, then move it away or choose another logging.file';
-    if (tail === undefined) throw new Error(`${file} does not end with a complete line (truncated?); ${how}`);
-    const last = parseChainLine(tail);
-    if (last === undefined) throw new Error(`${file} is not a hash-chained audit log (its last line has no seq/prev/hash); ${how}, or set logging.chain: false`);
-    const first = head === undefined ? undefined : parseChainLine(head);
-    if (first === undefined || !isHeader(first.body)) throw new Error(`${file} does not start with a chain_start line; ${how}`);
-    const keyId = this.#o.key?.id ?? UNKEYED;
-    if (first.body['key_id'] !== keyId) {
-      throw new Error(`${file} was chained with key id ${String(first.body['key_id'])}, and the configured key is ${keyId}; choose another logging.file`);
-    }
-    if (typeof first.body['chain'] === 'string') this.#chain = first.body['chain'];
-    if (typeof first.body['file_index'] === 'number') this.#fileIndex = first.body['file_index'];
-    this.#seq = last.seq + 1;
-    this.#prev = lineDigest(tail);
-    this.#hash = last.hash;
-    this.#linesInFile = 2; // more than a header: a full file may rotate
   }
 }
 
-/** The first line (without newline), or undefined when none ends within {@link MAX_SCAN_LINE}. */
-function readFirstLine(fd: number): string | undefined {
-  const chunks: Buffer[] = [];
-  let pos = 0;
-  const buf = Buffer.alloc(64 * 1024);
-  while (pos < MAX_SCAN_LINE) {
-    const n = readSync(fd, buf, 0, buf.length, pos);
-    if (n === 0) return undefined;
-    const nl = buf.subarray(0, n).indexOf(0x0a);
-    if (nl >= 0) {
-      chunks.push(Buffer.from(buf.subarray(0, nl)));
-      return Buffer.concat(chunks).toString('utf8');
+/** How far back from the end a continuing writer looks for the last `chain_start` line (bytes). */
+const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+
+/** The body of the last `chain_start` line within {@link MAX_SCAN_BYTES} of the end, if any. */
+function findLastHeader(fd: number, size: number): Record<string, unknown> | undefined {
+  const step = 64 * 1024;
+  let end = size;
+  let carry = Buffer.alloc(0); // the start of a line cut by the chunk boundary
+  while (end > 0 && size - end < MAX_SCAN_BYTES) {
+    const from = Math.max(0, end - step);
+    const buf = Buffer.alloc(end - from);
+    readSync(fd, buf, 0, buf.length, from);
+    const text = Buffer.concat([buf, carry]);
+    const lines = text.toString('utf8').split('\n');
+    // Unless this chunk starts the file, its first piece may be part of a longer line.
+    const first = from === 0 ? 0 : 1;
+    for (let i = lines.length - 1; i >= first; i--) {
+      const l = lines[i] as string;
+      if (!l.includes(`"event":"${CHAIN_START}"`)) continue;
+      const parsed = parseChainLine(l);
+      if (parsed !== undefined && isHeader(parsed.body)) return parsed.body;
     }
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-    pos += n;
+    carry = from === 0 ? Buffer.alloc(0) : Buffer.from(text.subarray(0, text.indexOf(0x0a) < 0 ? text.length : text.indexOf(0x0a)));
+    end = from;
   }
   return undefined;
 }

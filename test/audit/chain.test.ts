@@ -216,7 +216,22 @@ describe('chain key file', () => {
     const log = join(tempDir(), 'audit.jsonl');
     writeLog(log, 2, KEY);
     expect(() => writeLog(log, 1, OTHER_KEY)).toThrow(/was chained with key id/);
-    writeFileSync(log, '{"not":"chained"}\n');
-    expect(() => writeLog(log, 1)).toThrow(/not a hash-chained audit log/);
+    writeFileSync(log, '{"cut":');
+    expect(() => writeLog(log, 1)).toThrow(/does not end with a complete line/);
+  });
+
+  it('an existing plain log gets a chain after its lines, anchored on the last of them', () => {
+    const log = join(tempDir(), 'audit.jsonl');
+    writeFileSync(log, '{"earlier":1}\n{"earlier":2}\n');
+    writeLog(log, 2);
+    const r = verifyAudit(log);
+    expect(r.ok).toBe(true);
+    expect(r.files[0]).toMatchObject({ unchained: 2, firstSeq: 0, lastSeq: 2 });
+    const ls = lines(log);
+    ls[1] = '{"earlier":3}';
+    save(log, ls);
+    expect(firstBreak(log)).toMatchObject({ line: 2, kind: 'edited' });
+    writeFileSync(log, '{"earlier":1}\n');
+    expect(firstBreak(log)).toMatchObject({ line: 1, kind: 'not_chained' });
   });
 });
