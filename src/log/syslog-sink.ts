@@ -86,14 +86,16 @@ export class SyslogSink {
   }
 
   /**
-   * Send what is queued, waiting at most `waitMs` while connected, then close.
-   * A collector that is not connected at that point is not waited for.
+   * Send what is queued, waiting at most `waitMs` while connected or connecting,
+   * then close. A collector that refused the connection is not waited for.
    * @returns how many queued messages were never handed to the socket
    */
   async close(waitMs: number): Promise<number> {
     const deadline = Date.now() + waitMs;
     const pending = (): boolean => this.#queue.length > 0 || (this.#socket?.writableLength ?? 0) > 0;
-    while (this.#udp === undefined && this.#connected && pending() && Date.now() < deadline) {
+    // Wait while connected, or while a connection attempt is still in flight (a TLS handshake
+    // may outlast a short session); a collector that refused or failed is not waited for.
+    while (this.#udp === undefined && this.#socket !== undefined && pending() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20)); // ref'd: this bounded wait keeps an exiting proxy alive
     }
     const unsent = this.#queue.length;

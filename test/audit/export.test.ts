@@ -5,7 +5,9 @@
  * JSON); a collector that is down costs dropped, counted events, never a
  * blocked relay.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer as createTlsServer } from 'node:tls';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, createServer } from 'node:net';
@@ -139,6 +141,73 @@ describe.skipIf(!existsSync(RSYSLOGD))('syslog: a real rsyslogd', () => {
     const port = await freePort(); // nothing listens there
     const { stderr } = await proxyDecisions(`  syslog:\n    address: "127.0.0.1:${port}"\n    buffer: 1\n`);
     expect(stderr).toMatch(/audit export: 2 decisions not delivered to syslog 127\.0\.0\.1:\d+ \(collector down or slow\): 1 past the buffer, 1 still queued at exit/);
+  });
+});
+
+describe('syslog: UDP and TLS transports', () => {
+  it('udp: one RFC 5424 message per datagram', async () => {
+    const sock = createSocket('udp4');
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m.toString('utf8')));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    try {
+      await proxyDecisions(`  syslog:\n    address: "127.0.0.1:${sock.address().port}"\n    protocol: udp\n`);
+      const line = await until('a datagram', () => got.find((g) => g.includes('action="block"')));
+      expect(line.startsWith('<131>1 ')).toBe(true); // local0 (16) * 8 + err (3); no octet count in UDP
+      expect(parse5424(line).sd[0]?.params).toContainEqual(['server', 'evil']);
+    } finally {
+      sock.close();
+    }
+  });
+
+  it.skipIf(spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status !== 0)('tls: octet-counted frames over TLS, the collector checked against ca_file', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    expect(gen.status).toBe(0);
+    let received = Buffer.alloc(0);
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) => s.on('data', (c: Buffer) => (received = Buffer.concat([received, c]))));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await proxyDecisions(`  syslog:\n    address: "localhost:${port}"\n    protocol: tls\n    ca_file: "${cert}"\n`);
+      const frames = await until('two frames', () => {
+        const out: string[] = [];
+        let rest = received;
+        for (;;) {
+          const sp = rest.indexOf(0x20);
+          if (sp < 0) break;
+          const len = Number(rest.subarray(0, sp).toString('ascii'));
+          if (!Number.isInteger(len) || rest.length < sp + 1 + len) break;
+          out.push(rest.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+          rest = rest.subarray(sp + 1 + len);
+        }
+        return out.length >= 2 ? out : undefined;
+      });
+      expect(frames.map((f) => parse5424(f).sd[0]?.params.find(([k]) => k === 'action')?.[1])).toEqual(['filter', 'block']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('tls: a collector whose certificate is not trusted gets nothing', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    let received = 0;
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) => s.on('data', (c: Buffer) => (received += c.length)));
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { stderr } = await proxyDecisions(`  syslog:\n    address: "localhost:${port}"\n    protocol: tls\n`); // no ca_file: Node's roots
+      expect(received).toBe(0);
+      expect(stderr).toMatch(/2 decisions not delivered to syslog localhost:\d+/);
+    } finally {
+      server.close();
+    }
   });
 });
 
