@@ -54,11 +54,19 @@ export interface AuditOptions {
   readonly configHash?: string;
 }
 
+/** Events held for the next turn at most; past it they are written at once. */
+const MAX_JOBS = 1000;
+
+/** pino's level numbers, for lines written to the chained file. */
+const LEVEL_NUMBER = { info: 30, warn: 40, error: 50 } as const;
+
 /** Audit logger for one proxy session. */
 export class AuditLog {
   readonly #logger: Logger;
   readonly #opts: AuditOptions;
   readonly #chain: ChainWriter | undefined;
+  /** Streams pino writes to; 0 when only the chained file is written. */
+  readonly #pinoStreams: number;
   #exporters: Exporters | undefined;
   /** Set once the exporters module has loaded (it loads only when a collector is configured). */
   readonly #exportersReady: Promise<void> | undefined;
@@ -92,8 +100,8 @@ export class AuditLog {
       });
       tightenedFrom = writer.tightenedFrom;
       chainNote = writer.note;
+      // Written directly by #log (not through pino): one object, sealed once, no JSON round trip.
       this.#chain = writer;
-      streams.push({ stream: { write: (line: string) => writer.append(line) } });
     } else if (file !== undefined) {
       const opened = openPrivateAppend(file);
       tightenedFrom = opened.tightenedFrom;
@@ -109,6 +117,8 @@ export class AuditLog {
         this.#early = [];
       });
     }
+    this.#pinoStreams = streams.length;
+    if (this.#chain !== undefined) process.on('exit', this.#drainSoon);
     this.#logger = pino(
       { base: { server: opts.server }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: 'msg' },
       pino.multistream(streams),
@@ -136,31 +146,28 @@ export class AuditLog {
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
     // The config entry that would let the frame through (the block message names it too).
     const allow = e.action === 'block' || e.action === 'filter' || e.action === 'drop' ? suppressHint(e.findings) : undefined;
-    this.#logger[level](
-      {
-        event: 'decision',
-        direction: e.direction,
-        method: e.method,
-        id: e.id,
-        tool: e.tool,
-        action: e.action,
-        findings,
-        scan_us: Math.round(e.scanUs * 10) / 10,
-        ...(e.reason ? { reason: this.mask(e.reason) } : {}),
-        ...(allow !== undefined ? { to_allow: allow } : {}),
-      },
-      `${e.action} ${e.direction} ${e.method ?? 'response'}`,
-    );
-    if (this.#exportersReady !== undefined) this.#export(e, findings);
+    const fields = {
+      event: 'decision',
+      direction: e.direction,
+      method: e.method,
+      id: e.id,
+      tool: e.tool,
+      action: e.action,
+      findings,
+      scan_us: Math.round(e.scanUs * 10) / 10,
+      ...(e.reason ? { reason: this.mask(e.reason) } : {}),
+      ...(allow !== undefined ? { to_allow: allow } : {}),
+    };
+    this.#log(level, fields, `${e.action} ${e.direction} ${e.method ?? 'response'}`, this.#exportersReady !== undefined ? this.#exported(e, findings) : undefined);
   }
 
   /** Decisions made before the exporters module loaded (bounded). */
   #early: ExportedDecision[] = [];
 
-  #export(e: DecisionEvent, findings: ReadonlyArray<{ rule: string; category: string }>): void {
+  /** What the exporters get for a decision (its `seq` and `hash` are filled in when its line is sealed). */
+  #exported(e: DecisionEvent, findings: ReadonlyArray<{ rule: string; category: string }>): ExportedDecision {
     const rules = [...new Set(findings.map((f) => f.rule))];
-    const last = this.#chain?.last;
-    const d: ExportedDecision = {
+    return {
       time: new Date(),
       server: this.#opts.server,
       action: e.action,
@@ -172,25 +179,68 @@ export class AuditLog {
       categories: [...new Set(findings.map((f) => f.category))],
       reason: e.reason ? this.mask(e.reason) : undefined,
       scanUs: Math.round(e.scanUs * 10) / 10,
-      seq: last?.seq,
-      hash: last?.hash,
       summary: `${e.action} ${e.direction} ${e.method ?? 'response'}${e.tool ? ` ${e.tool}` : ''}${rules.length > 0 ? `: ${rules.join(', ')}` : ''}`,
     };
-    if (this.#exporters) this.#exporters.decision(d);
-    else if (this.#early.length < 1000) this.#early.push(d);
   }
 
   /** Operational message (start, child exit, protocol problems). */
   info(msg: string, fields: Record<string, unknown> = {}): void {
-    this.#logger.info({ event: 'proxy', ...fields }, this.mask(msg));
+    this.#log('info', { event: 'proxy', ...fields }, this.mask(msg));
   }
 
   warn(msg: string, fields: Record<string, unknown> = {}): void {
-    this.#logger.warn({ event: 'proxy', ...fields }, this.mask(msg));
+    this.#log('warn', { event: 'proxy', ...fields }, this.mask(msg));
   }
 
   error(msg: string, fields: Record<string, unknown> = {}): void {
-    this.#logger.error({ event: 'proxy', ...fields }, this.mask(msg));
+    this.#log('error', { event: 'proxy', ...fields }, this.mask(msg));
+  }
+
+  /**
+   * One event: to pino's streams (stderr, a plain file) now, as before; to the
+   * chained file and the exporters on the next turn of the event loop (see
+   * {@link AuditLog.#drain}), so sealing, the file write and the exports run
+   * after the relay has forwarded the frame, not on its round trip.
+   */
+  #log(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string, exported?: ExportedDecision): void {
+    if (this.#pinoStreams > 0) this.#logger[level](fields, msg);
+    if (this.#chain === undefined && exported === undefined) return;
+    const line = this.#chain ? { level: LEVEL_NUMBER[level], time: new Date().toISOString(), server: this.#opts.server, ...fields, msg } : undefined;
+    this.#jobs.push({ line, exported });
+    if (this.#jobs.length >= MAX_JOBS) this.#drain(); // a flood within one turn: do the work now rather than hold more
+    else if (this.#jobs.length === 1) setImmediate(this.#drainSoon);
+  }
+
+  #writeFailed = false;
+
+  /** Lines and exports waiting for the next turn, in order. */
+  #jobs: Array<{ readonly line: Record<string, unknown> | undefined; readonly exported: ExportedDecision | undefined }> = [];
+  readonly #drainSoon = (): void => this.#drain();
+
+  /**
+   * Seal and write the waiting lines (one write each), then hand their decisions,
+   * with `seq` and `hash`, to the exporters. Synchronous: also run at process
+   * exit, so an exit never loses a line that was logged.
+   */
+  #drain(): void {
+    const jobs = this.#jobs;
+    this.#jobs = [];
+    for (const { line, exported } of jobs) {
+      if (line !== undefined) {
+        try {
+          this.#chain?.append(line);
+        } catch (err) {
+          // Disk full, file gone: say so on stderr once; the relay goes on (the exports still carry the decisions).
+          if (!this.#writeFailed) pino.destination({ fd: 2, sync: true }).write(`${JSON.stringify({ level: 50, time: new Date().toISOString(), server: this.#opts.server, event: 'proxy', msg: `audit log write failed: ${(err as Error).message}` })}\n`);
+          this.#writeFailed = true;
+        }
+      }
+      if (exported === undefined) continue;
+      const last = line !== undefined ? this.#chain?.last : undefined;
+      const d = last !== undefined ? { ...exported, seq: last.seq, hash: last.hash } : exported;
+      if (this.#exporters) this.#exporters.decision(d);
+      else if (this.#early.length < 1000) this.#early.push(d);
+    }
   }
 
   /** Mask known secret values in free-form text. */
@@ -208,12 +258,15 @@ export class AuditLog {
    * `waitMs` for collectors (they never delay it longer). Safe to call once at exit.
    */
   async close(waitMs: number): Promise<void> {
+    this.#drain();
+    process.off('exit', this.#drainSoon);
     if (this.#exportersReady !== undefined) {
       const deadline = Date.now() + waitMs;
       const { within } = await import('./exporters.js');
       await within(this.#exportersReady.catch(() => undefined), waitMs);
       await this.#exporters?.close(deadline - Date.now());
     }
+    this.#drain(); // warnings the exporters logged while closing
     this.#logger.flush();
     this.#chain?.close();
   }

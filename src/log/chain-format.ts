@@ -16,7 +16,7 @@
  * `chain_start` event ({@link ChainHeader}) naming the key id, the mcp-guard
  * version, the config hash, the chain's random id and the file's index in it.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../scan/drift.js';
 
 /** `prev` of a chain's very first line: 64 zeros. */
@@ -31,6 +31,8 @@ export const CHAIN_START = 'chain_start';
 /** A chain key: its bytes and its public id. */
 export interface ChainKey {
   readonly bytes: Buffer;
+  /** The same bytes as a KeyObject (imported once, not on every line). */
+  readonly secret: KeyObject;
   /** 16 hex digits of HMAC-SHA-256(key, "mcp-guard audit key id"): names the key without revealing it. */
   readonly id: string;
 }
@@ -60,7 +62,7 @@ export function chainKey(fileBytes: Buffer): ChainKey {
   let end = fileBytes.length;
   while (end > 0 && [0x20, 0x09, 0x0a, 0x0d].includes(fileBytes[end - 1] as number)) end--;
   const bytes = fileBytes.subarray(0, end);
-  return { bytes, id: createHmac('sha256', bytes).update('mcp-guard audit key id').digest('hex').slice(0, 16) };
+  return { bytes, secret: createSecretKey(bytes), id: createHmac('sha256', bytes).update('mcp-guard audit key id').digest('hex').slice(0, 16) };
 }
 
 /** SHA-256, hex, of a line's bytes (without its newline): the next line's `prev`. */
@@ -70,7 +72,7 @@ export function lineDigest(line: string): string {
 
 /** The `hash` of canonical text: SHA-256, or HMAC-SHA-256 with `key`. */
 export function contentHash(canonical: string, key: ChainKey | undefined): string {
-  return (key ? createHmac('sha256', key.bytes) : createHash('sha256')).update(canonical, 'utf8').digest('hex');
+  return (key ? createHmac('sha256', key.secret) : createHash('sha256')).update(canonical, 'utf8').digest('hex');
 }
 
 /**

@@ -85,14 +85,40 @@ export class Exporters {
     });
   }
 
-  /** Export one decision; returns at once. */
+  /**
+   * Export one decision; returns at once. The work (formatting, the socket
+   * write, the SDK's record) runs on the next turn of the event loop, after the
+   * relay has forwarded the frame, with the decisions of one turn batched.
+   */
   decision(d: ExportedDecision): void {
     if (this.#pending !== undefined) {
       if (this.#pending.length < MAX_PENDING) this.#pending.push(d);
       else this.#droppedPending++;
       return;
     }
-    this.#emit(d);
+    if (this.#batch.length >= MAX_PENDING) {
+      this.#droppedPending++;
+      return;
+    }
+    this.#batch.push(d);
+    if (this.#batch.length === 1) setImmediate(() => this.#flushBatch());
+  }
+
+  /** Decisions of this event-loop turn, exported on the next. */
+  #batch: ExportedDecision[] = [];
+
+  #flushBatch(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    try {
+      if (this.#syslog) {
+        const { sink, format } = this.#syslog;
+        sink.sendMany(batch.map(format));
+      }
+      for (const d of batch) this.#otlp?.emit(d);
+    } catch {
+      // An exporter must never take the relay down; the SDK and the sink count their own losses.
+    }
   }
 
   /**
@@ -102,6 +128,7 @@ export class Exporters {
   async close(waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
     await within(this.#ready, waitMs);
+    this.#flushBatch();
     const left = (): number => Math.max(0, deadline - Date.now());
     const syslog = this.#syslog?.sink;
     const [unsent = 0] = await Promise.all([syslog?.close(left()), this.#otlp?.close(left())]);
@@ -137,16 +164,8 @@ export class Exporters {
     } finally {
       const pending = this.#pending ?? [];
       this.#pending = undefined;
-      for (const d of pending) this.#emit(d);
-    }
-  }
-
-  #emit(d: ExportedDecision): void {
-    try {
-      if (this.#syslog) this.#syslog.sink.send(this.#syslog.format(d));
-      this.#otlp?.emit(d);
-    } catch {
-      // An exporter must never take the relay down; the SDK and the sink count their own losses.
+      this.#batch.push(...pending);
+      this.#flushBatch();
     }
   }
 }

@@ -28,6 +28,8 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
 /** Reconnect backoff bounds (ms). */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 30_000;
+/** Messages are gathered this long before one write (ms). */
+const COALESCE_MS = 20;
 /** Largest UDP payload sent (bytes); longer messages are cut (RFC 5426 §3.2 lets receivers truncate). */
 const MAX_DATAGRAM = 8192;
 
@@ -65,25 +67,39 @@ export class SyslogSink {
 
   /** Queue one formatted message (not framed); returns at once. */
   send(msg: Buffer): void {
-    if (this.#closed) return;
-    if (this.#udp) {
-      this.sent++;
-      this.#udp.send(msg.subarray(0, MAX_DATAGRAM), this.#o.port, this.#o.host);
-      return;
-    }
-    const frame = octetCounted(msg);
-    if (this.#connected && this.#socket && this.#queue.length === 0 && this.#socket.writableLength < MAX_QUEUED_BYTES) {
-      this.sent++;
-      this.#socket.write(frame);
-      return;
-    }
-    if (this.#queue.length >= this.#o.bufferMessages || this.#queuedBytes + frame.length > MAX_QUEUED_BYTES) {
-      this.dropped++;
-      return;
-    }
-    this.#queue.push(frame);
-    this.#queuedBytes += frame.length;
+    this.sendMany([msg]);
   }
+
+  /** Queue formatted messages (not framed); on TCP and TLS they go out in one write. Returns at once. */
+  sendMany(msgs: readonly Buffer[]): void {
+    if (this.#closed || msgs.length === 0) return;
+    if (this.#udp) {
+      for (const msg of msgs) {
+        this.sent++;
+        this.#udp.send(msg.subarray(0, MAX_DATAGRAM), this.#o.port, this.#o.host);
+      }
+      return;
+    }
+    for (const msg of msgs) {
+      const frame = octetCounted(msg);
+      if (this.#queue.length >= this.#o.bufferMessages || this.#queuedBytes + frame.length > MAX_QUEUED_BYTES) {
+        this.dropped++;
+        continue;
+      }
+      this.#queue.push(frame);
+      this.#queuedBytes += frame.length;
+    }
+    // Coalesce: one write (one wake-up of the collector) per COALESCE_MS, not one per decision.
+    if (this.#coalesce === undefined) {
+      this.#coalesce = setTimeout(() => {
+        this.#coalesce = undefined;
+        this.#drain();
+      }, COALESCE_MS);
+      this.#coalesce.unref();
+    }
+  }
+
+  #coalesce: NodeJS.Timeout | undefined;
 
   /**
    * Send what is queued, waiting at most `waitMs` while connected or connecting,
@@ -93,6 +109,9 @@ export class SyslogSink {
   async close(waitMs: number): Promise<number> {
     const deadline = Date.now() + waitMs;
     const pending = (): boolean => this.#queue.length > 0 || (this.#socket?.writableLength ?? 0) > 0;
+    if (this.#coalesce) clearTimeout(this.#coalesce);
+    this.#coalesce = undefined;
+    this.#drain();
     // Wait while connected, or while a connection attempt is still in flight (a TLS handshake
     // may outlast a short session); a collector that refused or failed is not waited for.
     while (this.#udp === undefined && this.#socket !== undefined && pending() && Date.now() < deadline) {
@@ -145,14 +164,14 @@ export class SyslogSink {
     });
   }
 
+  /** Hand queued frames to the socket in one write, while its own buffer is under the bound. */
   #drain(): void {
     const s = this.#socket;
-    if (!s || !this.#connected) return;
-    while (this.#queue.length > 0 && s.writableLength < MAX_QUEUED_BYTES) {
-      const frame = this.#queue.shift() as Buffer;
-      this.#queuedBytes -= frame.length;
-      this.sent++;
-      s.write(frame);
-    }
+    if (!s || !this.#connected || this.#queue.length === 0 || s.writableLength >= MAX_QUEUED_BYTES) return;
+    const frames = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.sent += frames.length;
+    s.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
   }
 }
