@@ -254,6 +254,17 @@ export class AuditLog {
   }
 
   /**
+   * Wait (at most `waitMs`) until the exporters are loaded, so that loading the
+   * OpenTelemetry SDK happens before the relay starts (while the server boots)
+   * rather than during the first frames. Resolves at once without exporters.
+   */
+  async ready(waitMs: number): Promise<void> {
+    if (this.#exportersReady === undefined) return;
+    const { within } = await import('./exporters.js');
+    await within(this.#exportersReady.catch(() => undefined), waitMs);
+  }
+
+  /**
    * Flush everything and close the file and the exporters, waiting at most
    * `waitMs` for collectors (they never delay it longer). Safe to call once at exit.
    */

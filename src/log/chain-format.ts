@@ -52,6 +52,9 @@ export interface ChainHeader {
   /** SHA-256 of the canonical JSON of the effective (normalised) config. */
   readonly config_hash: string;
   readonly pid: number;
+  /** After a rotation: the previous file's name and the `hash` of its last line. */
+  readonly prev_file?: string;
+  readonly prev_hash?: string;
 }
 
 /** Minimum key length in bytes (after trailing whitespace is removed). */

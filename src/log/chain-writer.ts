@@ -143,9 +143,10 @@ export class ChainWriter {
     this.#hash = sealed.hash;
   }
 
-  #writeHeader(): void {
+  #writeHeader(rotatedFrom?: { file: string; hash: string }): void {
     this.#write(
       this.#seal({
+        ...(rotatedFrom ? { prev_file: rotatedFrom.file, prev_hash: rotatedFrom.hash } : {}),
         time: new Date().toISOString(),
         level: 30,
         server: this.#o.server,
@@ -165,13 +166,15 @@ export class ChainWriter {
   #rotate(): void {
     closeSync(this.#fd);
     this.#fd = -1;
-    renameSync(this.#o.path, rotatedName(this.#o.path, this.#fileIndex));
+    const rotated = rotatedName(this.#o.path, this.#fileIndex);
+    renameSync(this.#o.path, rotated);
     const opened = openPrivateAppend(this.#o.path);
     this.#fd = opened.fd;
     this.#size = fstatSync(this.#fd).size;
     this.#linesInFile = 0;
     this.#fileIndex++;
-    this.#writeHeader();
+    // The new file names the old one and its last hash; its `prev` is the digest of that last line.
+    this.#writeHeader({ file: basename(rotated), hash: this.#hash });
   }
 
   /**

@@ -124,6 +124,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   }
 
   chain.warmUp();
+  await log.ready(EXIT_AUDIT_FLUSH_MS); // syslog/OTLP exporters, when configured: loaded while the server boots, not mid-session
   const relay = new Relay({
     clientIn: o.stdin,
     clientOut: o.stdout,
