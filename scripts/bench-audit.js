@@ -5,8 +5,12 @@
 // every decision to syslog (TCP) and OTLP (http/protobuf), both collectors on
 // loopback in another process (scripts/bench-collectors.js). Blocks A B B A,
 // as in scripts/bench-e2e.js; the figure is the median over repetitions of the
-// per-repetition p50 (and p99) ratio B/A. Target: within 1.05.
+// per-repetition p50 (and p99) ratio B/A. Target: within 1.05. Run twice: with
+// include_allowed false (the default: a clean round trip is not logged) and true.
+// Also, in process, CPU µs per decision (steadier on a shared machine).
 // Usage: node scripts/bench-audit.js [--quick] [--json]
+// To find where the cost goes: BENCH_AUDIT_ONLY=chain|syslog|otlp turns on one part
+// alone; BENCH_AUDIT_CPU_ONLY=1 runs only the in-process figure.
 // As a module: `await runAuditBench({ quick })` → a plain object.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
