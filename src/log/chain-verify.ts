@@ -140,14 +140,17 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     }
     const header = isHeader(parsed.body);
     const keyId = header ? String(parsed.body['key_id']) : undefined;
-    if (header && keyId !== expectedKey) {
-      if (key === undefined) throw new VerifyInputError(`${path}: line ${n} is chained with key id ${keyId}: pass that key with --key FILE`);
+    const sealed = sealLine(parsed.body, key).line === text;
+    if (header && key === undefined && keyId !== UNKEYED) {
+      // Keyed, or claims to be: without the key only a line that is in fact unkeyed can be judged (edited).
+      if (!sealed && parsed.body['alg'] === 'hmac-sha256') throw new VerifyInputError(`${path}: line ${n} is chained with key id ${keyId}: pass that key with --key FILE`);
+      return done({ line: n, kind: 'edited', detail: `the line claims key id ${keyId} but is not keyed` });
+    }
+    if (header && key !== undefined && keyId !== expectedKey) {
       const why = keyId === UNKEYED ? 'the chain is not keyed, so anyone who can write the file could have rebuilt it' : `it was chained with key id ${keyId}`;
       return done({ line: n, kind: 'wrong_key', detail: `--key is key id ${expectedKey}, but ${why}` });
     }
-    if (sealLine(parsed.body, key).line !== text) {
-      return done({ line: n, kind: 'edited', detail: "the line's content does not match its hash" });
-    }
+    if (!sealed) return done({ line: n, kind: 'edited', detail: "the line's content does not match its hash" });
     if (lastSeq === undefined) {
       if (!header) return done({ line: n, kind: 'deleted', detail: `the chain starts at seq ${parsed.seq} without a chain_start line: its first lines were removed` });
       if (unchained > 0 && parsed.prev !== digests[i - 1]) return done({ line: n - 1, kind: 'edited', detail: `the chain starts from a different line ${n - 1}` });

@@ -166,6 +166,11 @@ describe('audit verify', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('pass that key with --key');
     expect((await verifyCli(plain, '--key', right)).report.files[0]?.break).toMatchObject({ line: 1, kind: 'wrong_key' });
+    // An unkeyed header edited to claim a key is an edit (exit 1), not "needs --key" (exit 2).
+    const ls = lines(plain);
+    ls[0] = (ls[0] as string).replace('"key_id":"none"', `"key_id":"${KEY.id}"`);
+    save(plain, ls);
+    expect(firstBreak(plain)).toMatchObject({ line: 1, kind: 'edited' });
   });
 
   it('unreadable input exits 2', async () => {
