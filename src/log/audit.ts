@@ -112,7 +112,7 @@ export class AuditLog {
     if (audit?.syslog !== undefined || audit?.otlp !== undefined) {
       const { syslog, otlp } = audit;
       this.#exportersReady = import('./exporters.js').then(({ Exporters }) => {
-        this.#exporters = new Exporters({ syslog, otlp, version: opts.version ?? 'unknown', warn: (m) => this.warn(m) });
+        this.#exporters = new Exporters({ syslog, otlp, version: opts.version ?? 'unknown', server: opts.server, warn: (m) => this.warn(m) });
         for (const d of this.#early) this.#exporters.decision(d);
         this.#early = [];
       });

@@ -78,12 +78,47 @@ export function contentHash(canonical: string, key: ChainKey | undefined): strin
   return (key ? createHmac('sha256', key.secret) : createHash('sha256')).update(canonical, 'utf8').digest('hex');
 }
 
+/** Thrown inside {@link sortedCopy} when the fast form cannot be used. */
+class SlowPath extends Error {}
+
+/** Array-index-like keys: JavaScript objects enumerate them first, whatever the insertion order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+/** A copy with every object's keys inserted in sorted order (null prototype, so `__proto__` stays a key). */
+function sortedCopy(v: unknown, depth: number): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 64) throw new SlowPath();
+  if (Array.isArray(v)) return v.map((x: unknown) => sortedCopy(x, depth + 1));
+  const src = v as Record<string, unknown>;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(src).sort()) {
+    if (INDEX_KEY.test(k)) throw new SlowPath();
+    const m = src[k];
+    if (m !== undefined) out[k] = sortedCopy(m, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * {@link canonicalJson}, the same bytes for any JSON value, faster for the
+ * shallow objects of the audit log: keys sorted into a copy, then the native
+ * `JSON.stringify`. Deep values and index-like keys take {@link canonicalJson}.
+ */
+export function canonicalLine(v: unknown): string {
+  try {
+    return JSON.stringify(sortedCopy(v, 0));
+  } catch (err) {
+    if (err instanceof SlowPath) return canonicalJson(v);
+    throw err;
+  }
+}
+
 /**
  * Seal an event: `body` must already hold `seq` and `prev`, and must not hold `hash`.
  * @returns the line (no newline) and its `hash`
  */
 export function sealLine(body: Record<string, unknown>, key: ChainKey | undefined): { line: string; hash: string } {
-  const canonical = canonicalJson(body);
+  const canonical = canonicalLine(body);
   const hash = contentHash(canonical, key);
   return { line: `${canonical.slice(0, -1)},"hash":"${hash}"}`, hash };
 }

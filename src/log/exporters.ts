@@ -46,6 +46,8 @@ export interface ExportersOptions {
   readonly syslog?: SyslogOptions | undefined;
   readonly otlp?: OtlpOptions | undefined;
   readonly version: string;
+  /** The proxied server's name (an OTLP resource attribute). */
+  readonly server: string;
   /** Reports a problem (a collector that could not be set up, dropped events) to the audit log. */
   readonly warn: (msg: string) => void;
 }
@@ -160,7 +162,7 @@ export class Exporters {
             }),
         };
       }
-      if (otlp) this.#otlp = await (await import('./otlp-sink.js')).startOtlp(otlp, this.#o.version);
+      if (otlp) this.#otlp = await (await import('./otlp-sink.js')).startOtlp(otlp, this.#o.version, this.#o.server);
     } finally {
       const pending = this.#pending ?? [];
       this.#pending = undefined;

@@ -49,8 +49,9 @@ export interface OtlpSink {
 /**
  * Build the exporters (loads the OpenTelemetry SDK).
  * @param version mcp-guard's version, as `service.version`
+ * @param server the proxied server's name, as the resource attribute `mcp.guard.server` (one per proxy)
  */
-export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSink> {
+export async function startOtlp(o: OtlpOptions, version: string, server: string): Promise<OtlpSink> {
   const proto = o.protocol === 'http/protobuf';
   const [{ ValueType }, { LoggerProvider, BatchLogRecordProcessor }, { MeterProvider, PeriodicExportingMetricReader }, { resourceFromAttributes }, logsMod, metricsMod] = await Promise.all([
     import('@opentelemetry/api'),
@@ -67,6 +68,7 @@ export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSi
     'service.version': version,
     'host.name': hostname(),
     'process.pid': process.pid,
+    'mcp.guard.server': server,
   });
   const logs = new LoggerProvider({
     resource,
@@ -103,11 +105,9 @@ export async function startOtlp(o: OtlpOptions, version: string): Promise<OtlpSi
       const attributes: Record<string, string | number | string[]> = {
         'mcp.guard.action': d.action,
         'mcp.guard.direction': d.direction,
-        'mcp.guard.server': d.server,
-        'mcp.guard.rules': [...d.rules],
-        'mcp.guard.categories': [...d.categories],
-        'mcp.guard.scan_us': d.scanUs,
       };
+      if (d.rules.length > 0) attributes['mcp.guard.rules'] = [...d.rules];
+      if (d.categories.length > 0) attributes['mcp.guard.categories'] = [...d.categories];
       if (d.method !== undefined) attributes['mcp.method.name'] = d.method;
       if (d.id !== undefined && d.id !== null) attributes['jsonrpc.request.id'] = String(d.id);
       if (d.tool !== undefined) attributes['gen_ai.tool.name'] = d.tool;

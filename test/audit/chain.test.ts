@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ChainWriter } from '../../src/log/chain-writer.js';
-import { chainKey, sealLine, type ChainKey } from '../../src/log/chain-format.js';
+import { canonicalLine, chainKey, sealLine, type ChainKey } from '../../src/log/chain-format.js';
+import { canonicalJson } from '../../src/scan/drift.js';
 import { verifyAudit } from '../../src/log/chain-verify.js';
 import { readChainKey } from '../../src/log/chain-key.js';
 import { runCli, tempDir } from '../helpers.js';
@@ -200,6 +201,19 @@ describe('audit verify', () => {
         expect(r.ok).toBe(false);
       }),
       { numRuns: runs(300) },
+    );
+  });
+});
+
+describe('canonical form', () => {
+  it('the fast form gives canonicalJson\'s bytes for any JSON value (index-like keys, __proto__, deep nesting included)', () => {
+    const deep = JSON.parse('['.repeat(200) + ']'.repeat(200)) as unknown;
+    for (const v of [{ b: 1, a: { '10': 1, '9': 2, x: [1, { z: 0, y: null }] } }, JSON.parse('{"__proto__":{"a":1},"b":2}') as unknown, deep]) expect(canonicalLine(v)).toBe(canonicalJson(v));
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(canonicalLine(v)).toBe(canonicalJson(v));
+      }),
+      { numRuns: runs(500) },
     );
   });
 });

@@ -254,7 +254,7 @@ describe('OTLP export', () => {
       expect((block?.['resource'] as Record<string, unknown>)['service.name']).toBe('mcp-guard');
       expect(a['mcp.method.name']).toBe('tools/call');
       expect(a['gen_ai.tool.name']).toBe('report_args');
-      expect(a['mcp.guard.server']).toBe('evil');
+      expect((block?.['resource'] as Record<string, unknown>)['mcp.guard.server']).toBe('evil');
       expect(a['mcp.guard.direction']).toBe('client-to-server');
       expect((a['mcp.guard.rules'] as string[]).some((r) => r.startsWith('github'))).toBe(true);
       expect(a['mcp.guard.categories']).toContain('dlp');
