@@ -74,8 +74,11 @@ export class AuditLog {
   /**
    * The log file is opened for appending with {@link openPrivateAppend}: created
    * 0600 (its directory 0700), a symbolic link refused, an existing file that
-   * others could read narrowed to 0600 with a warning in the log.
-   * @throws Error when the log file cannot be opened (its message names the file and why)
+   * others could read narrowed to 0600 with a warning in the log. With `audit`:
+   * the file is `{server}-{pid}.jsonl` under `audit.dir` when no `file` is set,
+   * its lines are hash-chained (`ChainWriter`), and the exporters start loading.
+   * @throws Error when the log file cannot be opened or continued, the chain key is
+   *   unreadable or too open, or the syslog CA file is unreadable (each message names the file and why)
    */
   constructor(opts: AuditOptions) {
     this.#opts = opts;
@@ -88,6 +91,7 @@ export class AuditLog {
     let tightenedFrom: string | undefined;
     let chainNote: string | undefined;
     const audit = opts.audit;
+    if (audit?.syslog?.caFile !== undefined) accessSync(audit.syslog.caFile, constants.R_OK); // a startup error, not a silent export failure
     const file = opts.file ?? (audit?.dir !== undefined ? perProcessFile(audit.dir, opts.server, process.pid) : undefined);
     if (file !== undefined && (audit?.chain ?? false)) {
       const writer = new ChainWriter({
@@ -108,7 +112,6 @@ export class AuditLog {
       const dest = pino.destination({ fd: opened.fd, sync: true });
       streams.push({ stream: text ? textStream(dest) : dest });
     }
-    if (audit?.syslog?.caFile !== undefined) accessSync(audit.syslog.caFile, constants.R_OK); // a startup error, not a silent export failure
     if (audit?.syslog !== undefined || audit?.otlp !== undefined) {
       const { syslog, otlp } = audit;
       this.#exportersReady = import('./exporters.js').then(({ Exporters }) => {
