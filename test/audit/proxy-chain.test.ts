@@ -4,11 +4,12 @@
  * `audit show` of the block, a chain key that others can read refused at
  * start-up, and rotation by `max_bytes` through the proxy.
  */
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { base62, crc32 } from '../../src/scan/validators.js';
-import { connectProxied, errorOf, EVIL, runCli, tempDir } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, connectProxied, errorOf, EVIL, ROOT, runCli, tempDir } from '../helpers.js';
 
 function fakeGithubToken(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -85,5 +86,22 @@ describe('the chained audit file, written by the proxy', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { files: Array<{ fileIndex: number }> };
     expect(report.files.map((f) => f.fileIndex).sort()).toEqual(files.map((_, i) => i));
+  });
+
+  it('loads the OpenTelemetry SDK only when logging.otlp is configured (start-up stays lean)', () => {
+    const dir = tempDir();
+    const trace = (name: string, config?: string): string => {
+      const out = join(dir, `${name}.txt`);
+      const args = ['--import', join(ROOT, 'test', 'fixtures', 'import-trace.mjs'), BIN, 'proxy', ...(config !== undefined ? ['-c', config] : []), '--', process.execPath, '-e', ''];
+      spawnSync(process.execPath, args, { input: '', env: { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_STATE_HOME: dir, MCP_GUARD_CONFIG: '', IMPORT_TRACE: out } });
+      return existsSync(out) ? readFileSync(out, 'utf8') : '';
+    };
+    const plain = trace('plain');
+    expect(plain).toContain('/dist/proxy/run-proxy.js'); // the trace works
+    expect(plain).not.toContain('@opentelemetry');
+    expect(plain).not.toContain('/dist/log/exporters.js');
+    const cfg = join(dir, 'otlp.yaml');
+    writeFileSync(cfg, 'logging:\n  otlp:\n    endpoint: "http://127.0.0.1:9"\n');
+    expect(trace('otlp', cfg)).toContain('@opentelemetry/sdk-logs');
   });
 });
