@@ -180,7 +180,7 @@ describe('audit verify', () => {
     expect((await runCli(['audit', 'verify', dir])).code).toBe(2); // no .jsonl files
   });
 
-  it('any single-byte change in any line is detected', () => {
+  it('any single-byte change in any line is detected, at that line', () => {
     const log = join(tempDir(), 'audit.jsonl');
     writeLog(log, 5, KEY);
     const original = readFileSync(log);
@@ -199,6 +199,8 @@ describe('audit verify', () => {
         writeFileSync(log, copy);
         const r = verifyAudit(log, KEY);
         expect(r.ok).toBe(false);
+        // And it names the line that was changed (or, when the byte became a newline, one of its two halves).
+        expect(copy[at] === 0x0a ? [line + 1, line + 2] : [line + 1]).toContain(r.files[0]?.break?.line);
       }),
       { numRuns: runs(300) },
     );
