@@ -153,7 +153,14 @@ function checkFile(path: string, key: ChainKey | undefined): FileFacts {
     if (!sealed) return done({ line: n, kind: 'edited', detail: "the line's content does not match its hash" });
     if (lastSeq === undefined) {
       if (!header && unchained > 0) return done({ line: n - 1, kind: 'edited', detail: `a line that is not a chain line stands where the chain_start line should be` });
-      if (!header) return done({ line: n, kind: 'deleted', detail: `the chain starts at seq ${parsed.seq} without a chain_start line: its first lines were removed` });
+      if (!header) {
+        const earlier = lines.slice(i + 1).some((l) => {
+          const p = parseChainLine(l.toString('utf8'));
+          return p !== undefined && p.seq < parsed.seq;
+        });
+        if (earlier) return done({ line: n, kind: 'reordered', detail: `seq ${parsed.seq} comes before the chain's first line` });
+        return done({ line: n, kind: 'deleted', detail: `the chain starts at seq ${parsed.seq} without a chain_start line: its first lines were removed` });
+      }
       if (unchained > 0 && parsed.prev !== digests[i - 1]) return done({ line: n - 1, kind: 'edited', detail: `the chain starts from a different line ${n - 1}` });
       info = {
         ...(typeof parsed.body['chain'] === 'string' ? { chain: parsed.body['chain'] } : {}),

@@ -207,6 +207,24 @@ describe('audit verify', () => {
   });
 });
 
+describe('audit verify: any one line deleted or two adjacent lines swapped', () => {
+  it('is caught at that line (all but the last line: cutting the tail needs a copy kept elsewhere)', () => {
+    const log = join(tempDir(), 'audit.jsonl');
+    writeLog(log, 9);
+    const original = lines(log);
+    fc.assert(
+      fc.property(fc.nat(original.length - 2), fc.boolean(), (k, swap) => {
+        const ls = [...original];
+        if (swap) [ls[k], ls[k + 1]] = [ls[k + 1] as string, ls[k] as string];
+        else ls.splice(k, 1);
+        save(log, ls);
+        expect(firstBreak(log)).toMatchObject({ line: k + 1, kind: swap ? 'reordered' : 'deleted' });
+      }),
+      { numRuns: runs(100) },
+    );
+  });
+});
+
 describe('canonical form', () => {
   it('the fast form gives canonicalJson\'s bytes for any JSON value (index-like keys, __proto__, deep nesting included)', () => {
     const deep = JSON.parse('['.repeat(200) + ']'.repeat(200)) as unknown;
