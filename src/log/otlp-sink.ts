@@ -72,6 +72,8 @@ export async function startOtlp(o: OtlpOptions, version: string, server: string)
   });
   const logs = new LoggerProvider({
     resource,
+    // Tool names and reasons come from servers: bound what one record can carry.
+    logRecordLimits: { attributeValueLengthLimit: 1024, attributeCountLimit: 32 },
     processors: [
       new BatchLogRecordProcessor({
         exporter: new logsMod.OTLPLogExporter({ ...common, url: `${base}/v1/logs` }),

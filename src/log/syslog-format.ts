@@ -63,16 +63,27 @@ function sdName(name: string): string {
 
 const HOST = headerField(hostname(), 255);
 
+/** Longest PARAM-VALUE and MSG (characters): names come from servers, and collectors cut long messages (rsyslog at 8 KiB). */
+const MAX_VALUE = 256;
+const MAX_MSG = 1024;
+
+/** `s` cut to `max` characters, with `…` when cut (never inside a surrogate pair). */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = /[\ud800-\udbff]/.test(s[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${s.slice(0, cut)}…`;
+}
+
 /**
  * Format one RFC 5424 message (no framing).
  * @returns the message as UTF-8 bytes
  */
 export function formatSyslog(m: SyslogMessage): Buffer {
   const pri = FACILITIES[m.facility] * 8 + m.severity;
-  const sd = `[${SD_ID}${m.params.map(([k, v]) => ` ${sdName(k)}="${escapeParamValue(v)}"`).join('')}]`;
+  const sd = `[${SD_ID}${m.params.map(([k, v]) => ` ${sdName(k)}="${escapeParamValue(clip(v, MAX_VALUE))}"`).join('')}]`;
   // TIMESTAMP (§6.2.3): RFC 3339 with at most 6 fraction digits; toISOString gives 3, in UTC.
   const head = `<${pri}>1 ${m.time.toISOString()} ${HOST} ${headerField(m.appName, 48)} ${process.pid} ${headerField(m.msgId, 32)} ${sd}`;
-  return Buffer.concat([Buffer.from(`${head} `, 'utf8'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(m.msg.replace(/[\r\n]+/g, ' '), 'utf8')]);
+  return Buffer.concat([Buffer.from(`${head} `, 'utf8'), Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(clip(m.msg.replace(/[\r\n]+/g, ' '), MAX_MSG), 'utf8')]);
 }
 
 /** Octet-counting frame for TCP and TLS (RFC 6587 §3.4.1, RFC 5425 §4.3): `MSG-LEN SP SYSLOG-MSG`. */

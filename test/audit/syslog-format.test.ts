@@ -27,7 +27,7 @@ describe('RFC 5424 formatter', () => {
 
   it('any value survives escaping: one SD-ELEMENT, the same value back', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (v) => {
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 20 }), (v) => {
         const text = formatSyslog({ facility: 'user', severity: 6, time: new Date(0), appName: 'a', msgId: 'm', params: [['tool', v], ['after', 'x']], msg: '' }).toString('utf8');
         const m = /\[mcpguard@32473 tool="((?:[^"\\\]]|\\["\\\]])*)" after="x"\]/.exec(text);
         expect(m).not.toBeNull();
@@ -36,6 +36,13 @@ describe('RFC 5424 formatter', () => {
       }),
       { numRuns: runs(200) },
     );
+  });
+
+  it('bounds what a server-chosen name can add: values 256 characters, MSG 1024', () => {
+    const long = 'x'.repeat(100_000);
+    const text = formatSyslog({ facility: 'user', severity: 6, time: new Date(0), appName: 'a', msgId: 'm', params: [['tool', long]], msg: long }).toString('utf8');
+    expect(text.length).toBeLessThan(1500);
+    expect(text).toContain(`tool="${'x'.repeat(255)}…"`);
   });
 
   it('octet counting counts bytes, not characters (RFC 6587 §3.4.1)', () => {
