@@ -25,7 +25,7 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const median = (xs) => percentile([...xs].sort((a, b) => a - b), 50);
 
 /** One block: start `argv`, warm up, time `n` sequential requests made by `make(id)`; returns sorted µs samples. */
-function block(argv, make, n, tools) {
+export function block(argv, make, n, tools) {
   const home = mkdtempSync(join(tmpdir(), 'mcp-guard-bench-'));
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [...argv, process.execPath, SERVER], {
@@ -69,7 +69,7 @@ function block(argv, make, n, tools) {
 
 // Ordinary prose (a tool's answer), so the figures are about the clean-frame path, not decoders.
 const PROSE = 'The build finished in 42 seconds. Three tests were skipped because the database was not reachable; see the log for details. ';
-const callOf = (bytes) => {
+export const callOf = (bytes) => {
   const text = PROSE.repeat(Math.ceil(bytes / PROSE.length)).slice(0, bytes);
   return (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${text}"}}}\n`;
 };

@@ -6,7 +6,9 @@
 //     (scripts/bench-e2e.js: 100 B, 1 KB, 10 KB tools/call and a 200-tool
 //     tools/list, A B B A blocks, p50 and p99 ratios);
 //  3. proxy start-up: ms from process start until the server is spawned;
-//  4. real text: this README, a package-lock.json, a long source file.
+//  4. real text: this README, a package-lock.json, a long source file;
+//  5. the audit trail (scripts/bench-audit.js): stderr logging vs the HMAC
+//     chain file + syslog + OTLP, end to end (A B B A) and CPU µs per decision.
 // Prints a table and writes bench/results.json.
 // `--scorer-only`: stop after the in-process cases and the learned-scorer cases (no end-to-end or load runs).
 import { spawn } from 'node:child_process';
@@ -183,6 +185,11 @@ console.log(`  ${'case'.padEnd(24)} ${'proxy p50'.padStart(10)} ${'bare p50'.pad
 for (const [name, v] of Object.entries(results.e2e)) {
   console.log(`  ${name.padEnd(24)} ${`${v.proxy.p50} µs`.padStart(10)} ${`${v.bare.p50} µs`.padStart(9)} ${`${v.p50Ratio.toFixed(2)}×`.padStart(10)} ${`${v.proxy.p99} µs`.padStart(10)} ${`${v.bare.p99} µs`.padStart(9)} ${`${v.p99Ratio.toFixed(2)}×`.padStart(10)}`);
 }
+
+console.log('');
+const { runAuditBenchAll, auditLines } = await import('./bench-audit.js');
+results.audit = await runAuditBenchAll({ quick });
+for (const line of auditLines(results.audit)) console.log(line);
 
 const starts = [];
 for (let i = 0; i < (quick ? 3 : 10); i++) starts.push(await startup());

@@ -35,6 +35,7 @@ export async function buildProgram(io: CliIO, setExit: (code: number) => void, l
       import('./pins-command.js'),
       import('./config-command.js'),
     ]);
+    (await import('./audit-command.js')).registerAuditCommands(program, io, setExit);
     registerClientCommands(program, io, setExit);
     registerPinsCommands(program, io, setExit);
     registerConfigCommands(program, io, setExit);

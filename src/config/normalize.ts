@@ -6,6 +6,7 @@
 import { DEFAULT_NORMALIZE_CHARS } from '../scan/budget.js';
 import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
+import { normalizeAuditLogging, type AuditSinksConfig } from './audit-normalize.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
 import { normalizeAsk, type AskConfig } from './ask-schema.js';
 import { normalizeSecretsEnv, type SecretsEnvConfig } from './secrets-schema.js';
@@ -74,6 +75,8 @@ export interface GuardConfig {
     readonly file?: string;
     readonly includeAllowed: boolean;
     readonly includeBlocked: boolean;
+    /** The chained file's directory, key and rotation; syslog and OTLP (audit-normalize.ts). */
+    readonly audit: AuditSinksConfig;
   };
   readonly suppress: readonly Suppression[];
   readonly envPassthrough: readonly string[];
@@ -171,10 +174,11 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     },
     logging: {
       format: raw.logging?.format ?? 'json',
-      toStderr: output !== 'file' || file === undefined,
+      toStderr: output !== 'file' || (file === undefined && raw.logging?.dir === undefined),
       ...(file !== undefined && (output === 'file' || output === 'both') ? { file } : {}),
       includeAllowed: raw.logging?.include_allowed ?? false,
       includeBlocked: raw.logging?.include_blocked ?? true,
+      audit: normalizeAuditLogging(raw.logging, output === 'file' || output === 'both'),
     },
     suppress: (raw.suppress ?? []).map((s) => ({
       rule: s.rule,

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
 import { approvalsSchema } from './ask-schema.js';
 import { secretsEnvKeys } from './secrets-schema.js';
+import { auditLoggingKeys } from './audit-schema.js';
 
 // zod is loaded on first use: with no config file, the proxy never needs it.
 const require = createRequire(import.meta.url);
@@ -170,6 +171,7 @@ function buildConfigSchema(z: typeof Zod) {
         include_allowed: z.boolean().optional(),
         /** Log blocked frames. @default true */
         include_blocked: z.boolean().optional(),
+        ...auditLoggingKeys(z), // mcp-guard: chained audit file, syslog, OTLP (audit-schema.ts)
       })
       .optional(),
     /** Findings to ignore. @default [] */

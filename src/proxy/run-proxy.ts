@@ -24,11 +24,16 @@ async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<
   const [{ MaskingWriter }, { EnvSecrets }] = await Promise.all([import('../secrets/stderr-mask.js'), import('../scan/env-secrets.js')]);
   return new MaskingWriter(out, new EnvSecrets({}, stored, false).storedValues());
 }
+// A cycle (program → proxy-command → here), read only when a proxy runs, after every module has loaded.
+import { VERSION } from '../cli/program.js';
+import { createHash } from 'node:crypto';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
 /** At exit, how long pins whose saving a busy lock deferred may still wait for it (ms). */
 export const EXIT_PIN_FLUSH_MS = 1000;
+/** At exit, how long the audit exporters (syslog, OTLP) may take to hand over what they hold (ms). */
+export const EXIT_AUDIT_FLUSH_MS = 1500;
 
 /** Options of `mcp-guard proxy`. */
 export interface ProxyRunOptions {
@@ -73,6 +78,11 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
+  // Forwarded from the moment the server exists: a SIGTERM while the chain still loads must
+  // reach the server (its own process group), not kill us and leave it running.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const forward = (sig: NodeJS.Signals): void => child.signal(sig);
+  if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
 
   // The rest is built while the server boots; its output waits in the pipe until the relay
   // starts (the child's exit grace period waits for `child.attached()`). The chain's modules
@@ -82,7 +92,12 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   let log: AuditLog;
   let identity: ReturnType<typeof ServerIdentity>;
   try {
-    const [{ ScanChain }, { AuditLog }, { serverIdentity }] = await Promise.all([import('../scan/chain.js'), import('../log/audit.js'), import('../pins/identity.js')]);
+    const [{ ScanChain }, { AuditLog }, { serverIdentity }, { canonicalJson }] = await Promise.all([
+      import('../scan/chain.js'),
+      import('../log/audit.js'),
+      import('../pins/identity.js'),
+      import('../scan/drift.js'),
+    ]);
     identity = serverIdentity(o.name, o.command, o.args, rules);
     const server = identity.id;
     const late: { log?: AuditLog } = {};
@@ -99,9 +114,12 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
         includeBlocked: config.logging.includeBlocked,
         stderr: o.stderr === process.stderr ? undefined : o.stderr,
         secrets: secretValues,
+        audit: config.logging.audit,
+        version: VERSION,
+        configHash: createHash('sha256').update(canonicalJson(config)).digest('hex'),
       });
     } catch (err) {
-      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? config.logging.audit.dir ?? ''}: ${(err as Error).message}`);
     }
     late.log = log;
   } catch (err) {
@@ -109,6 +127,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     child.stdout.resume();
     child.attached();
     await child.exited;
+    if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
     throw err;
   }
   for (const w of stateNote !== undefined ? [...warnings, stateNote] : warnings) log.warn(w);
@@ -134,6 +153,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   }
 
   chain.warmUp();
+  await log.ready(EXIT_AUDIT_FLUSH_MS); // syslog/OTLP exporters, when configured: loaded while the server boots, not mid-session
   const relay = new Relay({
     clientIn: o.stdin,
     clientOut: o.stdout,
@@ -149,10 +169,6 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   child.process.stdin?.on('error', () => {
     // EPIPE when the server has gone; its exit is handled below.
   });
-
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  const forward = (sig: NodeJS.Signals): void => child.signal(sig);
-  if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
 
   void relay.start().then(() => child.shutdown());
   child.attached();
@@ -177,7 +193,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   } else {
     log.info('server exited', fields);
   }
-  log.flush();
+  await log.close(EXIT_AUDIT_FLUSH_MS);
   // Nothing more is read from the client. Pausing alone does not always stop a socket
   // stdin from reading (Node stops it a tick later, and only if nothing resumed it),
   // and a handle still reading keeps the process alive after the server has exited.
