@@ -8,7 +8,10 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain } from '../scan/chain.js';
+import { ScanChain, type ChainOptions } from '../scan/chain.js';
+import type { GuardConfig } from '../config/normalize.js';
+import type { CompiledRule } from '../scan/rule-pack.js';
+import type { RemoteOptions } from '../transport/run-remote.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
 import { AuditLog } from '../log/audit.js';
 import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
@@ -40,6 +43,39 @@ export interface ProxyRunOptions {
   /** Forward these process signals to the child (default: true, uses `process`). */
   readonly forwardSignals?: boolean;
   readonly observer?: FrameObserver | undefined;
+  /** `--upstream` / `--listen` (src/transport/run-remote.ts); `command` is '' when there is no child. */
+  readonly remote?: RemoteOptions | undefined;
+}
+
+/**
+ * The scanner chain of one session (it holds drift state and the session binding;
+ * `--listen` builds one per client session).
+ * @throws GuardError `RULES_INVALID` when a user pattern cannot be compiled
+ */
+export function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins']): ScanChain {
+  return new ScanChain({ config, env, rules, requireList: true, ...(pins ? { pins } : {}) });
+}
+
+/**
+ * Open the audit log (`logging.*`).
+ * @param secrets values to mask in free-form messages
+ * @throws GuardError `CONFIG_INVALID` when the log file cannot be opened
+ */
+export function openAuditLog(config: GuardConfig, server: string, stderr: NodeJS.WritableStream, secrets: () => readonly string[]): AuditLog {
+  try {
+    return new AuditLog({
+      server,
+      format: config.logging.format,
+      toStderr: config.logging.toStderr,
+      file: config.logging.file,
+      includeAllowed: config.logging.includeAllowed,
+      includeBlocked: config.logging.includeBlocked,
+      stderr: stderr === process.stderr ? undefined : stderr,
+      secrets,
+    });
+  } catch (err) {
+    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -59,6 +95,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const stateNote = store !== undefined && config.pins.store === undefined ? secureStateDir(dirname(store.path)) : undefined;
   store?.load(); // an unreadable or corrupt store is a startup error
   const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
+  // --upstream / --listen (src/transport): the same chain and log, another transport under the relay.
+  if (o.remote !== undefined) return (await import('../transport/run-remote.js')).runRemote(o, o.remote, { config, warnings, source, rules, store, stateNote, childEnv });
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
@@ -71,22 +109,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   try {
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
-    const secrets = (): string[] => chain.secretValues();
-    try {
-      log = new AuditLog({
-        server,
-        format: config.logging.format,
-        toStderr: config.logging.toStderr,
-        file: config.logging.file,
-        includeAllowed: config.logging.includeAllowed,
-        includeBlocked: config.logging.includeBlocked,
-        stderr: o.stderr === process.stderr ? undefined : o.stderr,
-        secrets,
-      });
-    } catch (err) {
-      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
-    }
+    chain = sessionChain(config, o.env, rules, pins);
+    log = openAuditLog(config, server, o.stderr, () => chain.secretValues());
     late.log = log;
   } catch (err) {
     child.signal('SIGKILL');

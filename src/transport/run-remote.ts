@@ -1,0 +1,166 @@
+/**
+ * `mcp-guard proxy --upstream URL` and `mcp-guard proxy --listen ADDR (--upstream URL | -- COMMAND)`:
+ * the relay and its chain as for a stdio child, with an HTTP transport under it.
+ *
+ * - `--upstream` alone: the agent speaks stdio to us; one {@link HttpUpstream} is the server.
+ * - `--listen`: clients speak Streamable HTTP to us; every client session gets its own
+ *   relay, chain (session binding, drift state), pending map and server: its own
+ *   {@link HttpUpstream} session, or its own child process.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ProxyRunOptions } from '../proxy/run-proxy.js';
+import { openAuditLog, sessionChain, EXIT_PIN_FLUSH_MS } from '../proxy/run-proxy.js';
+import { Relay } from '../proxy/relay.js';
+import { spawnChild } from '../proxy/child-process.js';
+import type { ChildEnv } from '../proxy/env.js';
+import type { GuardConfig } from '../config/normalize.js';
+import type { CompiledRule } from '../scan/rule-pack.js';
+import type { PinStore } from '../pins/store.js';
+import { serverIdentity } from '../pins/identity.js';
+import type { AuditLog } from '../log/audit.js';
+import type { ScanChain } from '../scan/chain.js';
+import { HttpUpstream, type UpstreamTransport } from './http-upstream.js';
+import { headerSecrets, type UpstreamHeader } from './headers.js';
+import { ListenServer, MCP_PATH, type SessionBackend } from './listen.js';
+import type { ListenAddress } from './listen-guard.js';
+
+/** The transport options of `proxy`, checked by the CLI. */
+export interface RemoteOptions {
+  readonly upstream?: { readonly url: URL; readonly headers: readonly UpstreamHeader[]; readonly transport: UpstreamTransport } | undefined;
+  readonly listen?: { readonly address: ListenAddress; readonly token: string | undefined; readonly allowOrigins: readonly string[]; readonly warnings: readonly string[] } | undefined;
+}
+
+/** What `runProxy` has loaded and checked before the transport starts. */
+export interface Prepared {
+  readonly config: GuardConfig;
+  readonly warnings: readonly string[];
+  readonly source: { kind: string; path?: string };
+  readonly rules: readonly CompiledRule[];
+  readonly store: PinStore | undefined;
+  readonly stateNote: string | undefined;
+  readonly childEnv: ChildEnv;
+}
+
+/** A session's server: an upstream HTTP session or a child process. */
+interface Backend {
+  readonly serverIn: Writable;
+  readonly serverOut: Readable;
+  readonly exited: Promise<{ status: number; reason: string }>;
+  shutdown(): void;
+}
+
+/**
+ * Run `--upstream` over stdio, or `--listen`, to completion.
+ * @returns the exit status: 0 when the client (or a signal, for `--listen`) ended it,
+ *   1 when the upstream went away, a child's status in the stdio-child case
+ * @throws GuardError `CONFIG_INVALID` (audit log), `SPAWN_FAILED` (listen with a command, at the first session)
+ */
+export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepared): Promise<number> {
+  const { config, rules, store } = p;
+  const identity = r.upstream !== undefined ? serverIdentity(o.name, 'upstream', [r.upstream.url.href], rules) : serverIdentity(o.name, o.command, o.args, rules);
+  const server = identity.id;
+  const secrets = new Set<string>(headerSecrets(r.upstream?.headers ?? []));
+  if (r.listen?.token !== undefined) secrets.add(r.listen.token);
+  const chains = new Set<ScanChain>();
+  const log = openAuditLog(config, server, o.stderr, () => [...secrets, ...[...chains].flatMap((c) => c.secretValues())]);
+  const late: { log?: AuditLog } = { log };
+  const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
+  for (const w of [...p.warnings, ...(p.stateNote !== undefined ? [p.stateNote] : []), ...(r.listen?.warnings ?? [])]) log.warn(w);
+
+  /** One session: its own chain and relay over the given client streams. */
+  const session = (clientIn: Readable, clientOut: Writable, backend: Backend): { relay: Relay; chain: ScanChain } => {
+    const chain = sessionChain(config, o.env, rules, pins);
+    chains.add(chain);
+    chain.warmUp();
+    const relay = new Relay({
+      clientIn,
+      clientOut,
+      serverIn: backend.serverIn,
+      serverOut: backend.serverOut,
+      chain,
+      log,
+      maxFrameBytes: config.maxFrameBytes,
+      onParseError: config.input.onParseError,
+      observer: o.observer,
+    });
+    backend.serverIn.on('error', () => {
+      // EPIPE from a child that has gone; its exit is handled by the caller.
+    });
+    return { relay, chain };
+  };
+
+  const upstream = (): Backend => {
+    const u = r.upstream as NonNullable<RemoteOptions['upstream']>;
+    const h = new HttpUpstream({ url: u.url, headers: u.headers, transport: u.transport, maxFrameBytes: config.maxFrameBytes, log });
+    return { serverIn: h.serverIn, serverOut: h.serverOut, exited: h.exited, shutdown: () => void h.shutdown() };
+  };
+  const started = { config: p.source.kind === 'file' ? p.source.path : 'built-in defaults', rules: rules.length, enforce: config.enforce, pins: store?.path ?? 'off' };
+
+  if (r.listen === undefined) {
+    const backend = upstream();
+    const { relay, chain } = session(o.stdin, o.stdout, backend);
+    log.info('proxy started', { ...started, upstream: server, rules: chain.ruleCount });
+    void relay.start().then(() => backend.shutdown());
+    const exit = await backend.exited;
+    relay.serverExited();
+    await store?.flush(EXIT_PIN_FLUSH_MS);
+    (exit.status === 0 ? log.info.bind(log) : log.warn.bind(log))(`upstream session ended: ${exit.reason}`);
+    log.flush();
+    o.stdin.pause();
+    o.stdin.destroy();
+    return exit.status;
+  }
+
+  const listener = new ListenServer({
+    address: r.listen.address,
+    token: r.listen.token,
+    allowOrigins: r.listen.allowOrigins,
+    maxFrameBytes: config.maxFrameBytes,
+    log,
+    openSession: ({ id, clientIn, clientOut }): SessionBackend => {
+      let backend: Backend | undefined;
+      let chain: ScanChain | undefined;
+      const closed = (async (): Promise<void> => {
+        backend = r.upstream !== undefined ? upstream() : await childBackend(o, p.childEnv, log, id);
+        const s = session(clientIn, clientOut, backend);
+        chain = s.chain;
+        void s.relay.start().then(() => backend?.shutdown());
+        const exit = await backend.exited;
+        s.relay.serverExited();
+        log.info(`session ${id}: ${exit.reason}`, { session: id });
+      })()
+        .catch((err: Error) => log.warn(`session ${id} could not start: ${err.message}`, { session: id }))
+        .finally(() => {
+          if (chain !== undefined) chains.delete(chain);
+        });
+      return { closed, close: () => backend?.shutdown() };
+    },
+  });
+  const address = await listener.start();
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log.info(`listening on http://${host}:${address.port}${MCP_PATH}`, { ...started, listen: `${host}:${address.port}`, auth: r.listen.token !== undefined ? 'bearer' : 'none', backend: r.upstream !== undefined ? server : 'child per session' });
+  await new Promise<void>((ok) => {
+    const stop = (): void => {
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, stop);
+      ok();
+    };
+    if (o.forwardSignals ?? true) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
+  });
+  log.info('listen: stopping');
+  await listener.close();
+  await store?.flush(EXIT_PIN_FLUSH_MS);
+  log.flush();
+  return 0;
+}
+
+/** A child process per `--listen` session (`-- COMMAND`). */
+async function childBackend(o: ProxyRunOptions, env: ChildEnv, log: AuditLog, session: string): Promise<Backend> {
+  const child = await spawnChild(o.command, o.args, env.env, { stderr: o.stderr, cwd: o.cwd });
+  log.info('server started', { session, pid: child.process.pid });
+  return {
+    serverIn: child.process.stdin as Writable,
+    serverOut: child.process.stdout as Readable,
+    exited: child.exited.then((e) => ({ status: e.status, reason: `server exited with status ${e.status}` })),
+    shutdown: () => child.shutdown(),
+  };
+}
