@@ -100,8 +100,9 @@ describe('--upstream against a misbehaving server', () => {
     // The notification after the big event came through: the stream went on past it.
     expect(proxy.lines().some((l) => l.includes('after the big one'))).toBe(true);
     const peak = proxy.peakRssKiB();
-    // The limit is 16 MiB; holding one 50 MB answer (as bytes and as text) would be far more.
-    if (peak !== undefined) expect(peak).toBeLessThan(200 * 1024);
+    // The limit is 1 MiB; holding one 50 MB answer (as bytes, then as text) would add 50 to 100 MB
+    // to the ~135 MB this proxy peaks at with the scanners loaded.
+    if (peak !== undefined) expect(peak).toBeLessThan(170 * 1024);
     expect(proxy.stderr()).toMatch(/"rule":"frame-too-large"/);
   });
 
