@@ -26,6 +26,7 @@ interface ChangeFlags {
   dryRun?: boolean;
   config?: string;
   includeUnrecorded?: boolean;
+  remote?: boolean;
 }
 
 function scopeOption(): Option {
@@ -59,7 +60,7 @@ function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (cod
     const warning = launcherWarning(launcher);
     if (warning !== undefined) io.stderr.write(warning);
     const dryRun = flags.dryRun === true;
-    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, ...(dryRun ? { mask: masker() } : {}) });
+    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, remote: flags.remote === true, ...(dryRun ? { mask: masker() } : {}) });
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'setup', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
     finish(reports, setExitCode);
@@ -92,6 +93,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .addOption(scopeOption())
       .option('--dry-run', 'print a unified diff per file and write nothing')
       .option('-c, --config <file>', 'mcp-guard config the wrapped servers use (written as an absolute path)')
+      .option('--remote', 'also wrap remote (http/sse) servers in proxy --upstream; header values move to the entry\'s env block')
       .action(setupAction(clients, io, setExitCode));
     group
       .command('remove')

@@ -7,8 +7,18 @@
  */
 import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
 import { editorFor } from './config-file.js';
+import { GuardError } from '../errors.js';
 import { recordKey, type SetupRecord } from './state.js';
 import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
+import { entryJson, wrapRemoteEntry } from './remote-wrap.js';
+import type { ConfigLocation, EntryRef } from './types.js';
+
+/** Where `ref` starts in `text` now (earlier edits in the same file may have moved it). */
+function offsetOf(text: string, location: ConfigLocation, ref: EntryRef): number {
+  const now = listEntries(text, location).find((r) => entryKey(r) === entryKey(ref));
+  if (now === undefined) throw new GuardError('INPUT_INVALID', `${location.file}: entry ${ref.name} not found`);
+  return now.offset;
+}
 
 /** Options of {@link runSetup}. */
 export interface SetupOptions extends ChangeOptions {
@@ -18,6 +28,8 @@ export interface SetupOptions extends ChangeOptions {
   readonly launcher?: Launcher;
   /** Clock for the state file (tests). */
   readonly now?: () => Date;
+  /** `--remote`: also wrap remote (http/sse) entries in `proxy --upstream` (remote-wrap.ts). @default false */
+  readonly remote?: boolean;
 }
 
 /**
@@ -25,7 +37,7 @@ export interface SetupOptions extends ChangeOptions {
  * @returns the new text, a report per entry, and the state records to store
  * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
  */
-export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now'>): FilePlan {
+export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now' | 'remote'>): FilePlan {
   const { text, location, client } = input;
   const editor = editorFor(location.format);
   const launcher = options.launcher ?? resolveLauncher();
@@ -38,7 +50,18 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     const kind = classifyEntry(ref.value, client.urlTransport);
     const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
     expected.set(entryKey(ref), ref.value);
-    if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
+    if (kind.kind === 'remote' && options.remote === true) {
+      // setup --remote (issue 15): the whole entry is rewritten; remove restores its text from the record.
+      const w = location.format === 'toml' ? { skip: 'Codex entries are not wrapped by --remote yet' } : ref.readOnly !== undefined ? { skip: ref.readOnly } : wrapRemoteEntry(ref.value, kind.transport === 'sse' ? 'sse' : 'http', { name: ref.name, configPath: options.configPath, launcher });
+      if ('skip' in w) items.push({ ...base, status: 'remote', note: w.skip });
+      else {
+        const at = offsetOf(out, location, ref);
+        out = out.slice(0, at) + entryJson(w.entry, out, at, ref.length) + out.slice(at + ref.length);
+        expected.set(entryKey(ref), w.entry);
+        wrappedRefs.push(ref);
+        items.push({ ...base, status: 'wrapped', ...(w.note !== undefined ? { note: w.note } : {}) });
+      }
+    } else if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
     else if (kind.kind === 'wrapped') {
       const fix = ref.readOnly === undefined ? addEnvPassthrough(ref.value) : undefined;
       if (fix === undefined) items.push({ ...base, status: 'already-wrapped' });
