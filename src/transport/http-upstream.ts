@@ -61,6 +61,8 @@ const MAX_IN_FLIGHT = 64;
 const MAX_RESUME = 3;
 /** Consecutive failed GET-stream connections before it is given up. */
 const MAX_GET_FAILURES = 5;
+/** Shortest reconnection delay, whatever the server's `retry` says, ms. */
+const MIN_RETRY_MS = 100;
 /** Time allowed for the DELETE that ends the session at shutdown, ms. */
 const DELETE_TIMEOUT_MS = 1000;
 const ACCEPT_BOTH = 'application/json, text/event-stream';
@@ -90,6 +92,8 @@ export class HttpUpstream {
   readonly #outstanding = new Map<string, Outstanding>();
   #retryMs: number;
   #inFlight = 0;
+  /** Frames received from the server so far. */
+  #received = 0;
   #blockedWrite: (() => void) | undefined;
 
   constructor(options: UpstreamOptions) {
@@ -319,7 +323,7 @@ export class HttpUpstream {
         oversized: (e) => {
           if (e.type === 'message') this.#oversized(e.head, e.size, undefined, false);
         },
-        retry: (ms) => (this.#retryMs = Math.min(ms, 60_000)),
+        retry: (ms) => (this.#retryMs = Math.min(Math.max(ms, MIN_RETRY_MS), 60_000)),
       },
       this.#o.maxFrameBytes,
     );
@@ -378,8 +382,11 @@ export class HttpUpstream {
         await res.body?.cancel();
         failures++;
       } else {
-        failures = 0;
-        lastEventId = (await this.#sse(res, undefined, 0)) || lastEventId;
+        const before = this.#received;
+        const id = await this.#sse(res, undefined, 0);
+        // A stream that closes with nothing on it (no message, no new event id) counts as a failure.
+        failures = this.#received > before || (id !== '' && id !== lastEventId) ? 0 : failures + 1;
+        lastEventId = id || lastEventId;
       }
       await sleep(this.#retryMs, undefined, { signal: this.#abort.signal }).catch(() => undefined);
     }
@@ -496,6 +503,7 @@ export class HttpUpstream {
 
   /** One frame from the server, onto one line; waits while the relay's side is full. */
   async #emit(text: string): Promise<void> {
+    this.#received++;
     if (this.#outstanding.size > 0) this.#settle(text);
     this.#write(Buffer.from(`${text.replace(/[\r\n]/g, ' ')}\n`));
     if (this.serverOut.writableNeedDrain && this.#state !== 'closed') {

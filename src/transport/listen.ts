@@ -27,6 +27,11 @@ import { bearerMatches, hostAllowed, originAllowed, type ListenAddress } from '.
 export const MAX_SESSIONS = 32;
 /** Messages for the client held while it has no stream open, at most (bytes). */
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
+/**
+ * A session with no open stream and no traffic for this long is closed (its server
+ * shut down), so clients that vanish without a DELETE cannot use up {@link MAX_SESSIONS}, ms.
+ */
+export const SESSION_IDLE_MS = 15 * 60 * 1000;
 /** The path served. */
 export const MCP_PATH = '/mcp';
 
@@ -56,6 +61,7 @@ export class ListenServer {
   readonly #o: ListenOptions;
   readonly #server: Server;
   readonly #sessions = new Map<string, ListenSession>();
+  readonly #reaper: NodeJS.Timeout;
 
   constructor(options: ListenOptions) {
     this.#o = options;
@@ -63,6 +69,15 @@ export class ListenServer {
     // A client that stops reading must not hold the proxy; headers take at most this long.
     this.#server.headersTimeout = 30_000;
     this.#server.requestTimeout = 0;
+    this.#reaper = setInterval(() => {
+      for (const s of this.#sessions.values()) {
+        if (s.idle(SESSION_IDLE_MS)) {
+          this.#o.log.info('listen: idle session closed', { session: s.id });
+          s.close();
+        }
+      }
+    }, 60_000);
+    this.#reaper.unref();
   }
 
   /** Listen; resolves with the bound address (the port, when 0 was asked for). */
@@ -76,6 +91,7 @@ export class ListenServer {
 
   /** Stop listening and end every session; resolves when they are all closed. */
   async close(): Promise<void> {
+    clearInterval(this.#reaper);
     this.#server.close();
     const all = [...this.#sessions.values()];
     for (const s of all) s.close();
@@ -104,7 +120,12 @@ export class ListenServer {
       plain(res, 404, 'Session not found');
       return;
     }
-    if (req.method === 'POST') void this.#post(req, res, session);
+    if (req.method === 'POST') {
+      this.#post(req, res, session).catch(() => {
+        // The client went away mid-body (or the socket broke): nothing to answer.
+        if (!res.headersSent) res.destroy();
+      });
+    }
     else if (req.method === 'GET' && session !== undefined) session.openGet(req, res);
     else if (req.method === 'DELETE' && session !== undefined) {
       session.close();
@@ -180,6 +201,8 @@ class ListenSession {
   #held: Buffer[] = [];
   #heldBytes = 0;
   #closed = false;
+  /** Last time anything happened (ms since the epoch), for {@link SESSION_IDLE_MS}. */
+  #active = Date.now();
 
   constructor(id: string, o: ListenOptions) {
     this.id = id;
@@ -209,6 +232,7 @@ class ListenSession {
       plain(res, 404, 'Session not found');
       return;
     }
+    this.#active = Date.now();
     const isRequest = typeof msg.method === 'string' && (typeof msg.id === 'string' || typeof msg.id === 'number');
     if (isRequest) {
       const key = idKey(msg.id as string | number);
@@ -271,7 +295,13 @@ class ListenSession {
 
   /** One line from the relay to the client. */
   #route(line: RawLine): void {
+    this.#active = Date.now();
     const target = this.#responseTarget(line.text);
+    if (target === 'orphan') {
+      // MCP spec: a response goes on the stream of its request, never on the GET stream.
+      this.#o.log.warn('listen: a response arrived after its client closed the request stream; dropped', { session: this.id });
+      return;
+    }
     if (target !== undefined) {
       sendEvent(target.res, line.bytes);
       target.res.end();
@@ -291,9 +321,8 @@ class ListenSession {
     this.#heldBytes += line.bytes.length;
   }
 
-  /** The POST stream a response line answers, if it is a response someone waits for. */
-  #responseTarget(text: string): { key: string; res: ServerResponse } | undefined {
-    if (this.#waiting.size === 0) return undefined;
+  /** The POST stream a response line answers; `orphan` for a response nobody waits for any more. */
+  #responseTarget(text: string): { key: string; res: ServerResponse } | 'orphan' | undefined {
     let msg: { id?: unknown; method?: unknown };
     try {
       msg = JSON.parse(text) as typeof msg;
@@ -304,7 +333,12 @@ class ListenSession {
     if (typeof msg.id !== 'string' && typeof msg.id !== 'number') return undefined;
     const key = idKey(msg.id);
     const res = this.#waiting.get(key);
-    return res !== undefined ? { key, res } : undefined;
+    return res !== undefined ? { key, res } : 'orphan';
+  }
+
+  /** True when the session has had no request, no open stream and no message for `ms`. */
+  idle(ms: number): boolean {
+    return this.#waiting.size === 0 && this.#get === undefined && Date.now() - this.#active > ms;
   }
 }
 

@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { jsonLines, runCli, tempDir } from '../helpers.js';
 import { rawProxy, startFaultServer, type RawProxy, type Spawned } from './helpers.js';
 
 let server: Spawned | undefined;
@@ -54,6 +56,38 @@ describe('--upstream against a misbehaving server', () => {
     await proxy.end();
     expect(proxy.stderr()).not.toMatch(/env-secret|inline-secret|file-secret/);
     expect(readFileSync(log, 'utf8')).toMatch(/"method":"DELETE"/);
+  });
+
+  it("the SDK's client transport would not keep those bytes (why the proxy has its own client)", async () => {
+    server = await startFaultServer();
+    const t = new StreamableHTTPClientTransport(new URL(server.url));
+    const got: JSONRPCMessage[] = [];
+    t.onmessage = (m) => got.push(m);
+    await t.start();
+    await t.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'sdk', version: '1' } } });
+    await t.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: {} } });
+    await t.close();
+    const echo = got.find((m) => 'id' in m && m.id === 2);
+    // It hands over parsed objects: re-serialised, the escapes and the 1.0 are gone.
+    expect(JSON.stringify(echo)).not.toContain('caf\\u00e9');
+    expect(JSON.stringify(echo)).not.toContain('1.0');
+  });
+
+  it('--record writes the session, and scan replays it', async () => {
+    server = await startFaultServer();
+    const record = join(tempDir(), 'session.jsonl');
+    proxy = await rawProxy(['--record', record, '--upstream', server.url]);
+    proxy.send(list(1));
+    await proxy.answer(1);
+    proxy.send(call(2, 'echo'));
+    await proxy.answer(2);
+    await proxy.end();
+    proxy = undefined;
+    const frames = jsonLines(readFileSync(record, 'utf8'));
+    expect(frames.map((f) => f['from'])).toEqual(['client', 'server', 'client', 'client', 'server', 'client', 'server']);
+    const replay = await runCli(['scan', record]);
+    expect(replay.code).toBe(0);
+    expect(jsonLines(replay.stdout).every((v) => v['action'] === 'allow')).toBe(true);
   });
 
   it('a slow answer does not hold the others back, and arrives', async () => {
