@@ -477,10 +477,12 @@ export class HttpUpstream {
 
   #unreachable(req: Outstanding, err: unknown): void {
     if (this.#abort.signal.aborted) return;
-    const cause = (err as { cause?: { code?: unknown } }).cause?.code;
-    const why = typeof cause === 'string' ? cause : 'connection failed';
+    // undici's cause: a code (ECONNREFUSED) or a short message ("bad port"); neither holds a header.
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message.slice(0, 80) : 'connection failed';
+    const initializing = this.#state === 'initializing';
     this.#answer(req, SERVER_EXITED, `mcp-guard: upstream unreachable (${why})`);
-    if (this.#state === 'initializing') this.#end(1, `upstream unreachable (${why})`);
+    if (initializing) this.#end(1, `upstream unreachable (${why})`);
   }
 
   /** Answer a client request on the transport's behalf, once; nothing if it was answered already. */
