@@ -100,8 +100,18 @@ export class HttpUpstream {
     this.#o = options;
     this.#retryMs = options.retryMs ?? 1000;
     this.exited = new Promise((ok) => (this.#done = ok));
-    // The relay already enforces the frame limit on what it sends; this framer only splits lines.
-    const framer = new LineFramer({ line: (l) => this.#line(l), oversized: () => undefined }, options.maxFrameBytes + 1);
+    // The relay enforces the frame limit on what it reads; a redacted frame may have grown a little, hence the slack.
+    const framer = new LineFramer(
+      {
+        line: (l) => this.#line(l),
+        oversized: (info) => {
+          const id = sniffId(info.head.toString('utf8'));
+          this.#o.log.warn(`a frame of ${info.size} bytes for the upstream is over twice the limit; not sent`);
+          if (typeof id === 'string' || typeof id === 'number') this.#write(errorLine(id, BLOCKED, 'mcp-guard: blocked request: frame too large', { findings: publicFindings([FRAME_TOO_LARGE]) }));
+        },
+      },
+      options.maxFrameBytes * 2 + 65_536,
+    );
     this.serverIn = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         framer.push(chunk);

@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { LineFramer, type RawLine } from '../proxy/framer.js';
-import { idKey } from '../proxy/jsonrpc.js';
+import { BLOCKED, errorLine, idKey, sniffId } from '../proxy/jsonrpc.js';
 import type { AuditLog } from '../log/audit.js';
 import { bearerMatches, hostAllowed, originAllowed, type ListenAddress } from './listen-guard.js';
 
@@ -207,7 +207,23 @@ class ListenSession {
   constructor(id: string, o: ListenOptions) {
     this.id = id;
     this.#o = o;
-    const framer = new LineFramer({ line: (l) => this.#route(l), oversized: () => undefined }, o.maxFrameBytes + 1);
+    // The relay enforces the frame limit on what it reads; a redacted frame may have grown a little, hence the slack.
+    const framer = new LineFramer(
+      {
+        line: (l) => this.#route(l),
+        oversized: (info) => {
+          o.log.warn(`listen: a frame of ${info.size} bytes for the client is over twice the limit; dropped`, { session: id });
+          const rid = sniffId(info.head.toString('utf8'));
+          const res = rid !== undefined && rid !== null ? this.#waiting.get(idKey(rid)) : undefined;
+          if (res !== undefined && rid !== undefined && rid !== null) {
+            sendEvent(res, errorLine(rid, BLOCKED, 'mcp-guard: blocked response: frame too large').subarray(0, -1));
+            res.end();
+            this.#waiting.delete(idKey(rid));
+          }
+        },
+      },
+      o.maxFrameBytes * 2 + 65_536,
+    );
     const clientOut = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         framer.push(chunk);
