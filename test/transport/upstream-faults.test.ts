@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { jsonLines, runCli, tempDir } from '../helpers.js';
-import { rawProxy, startFaultServer, type RawProxy, type Spawned } from './helpers.js';
+import { errorOf, jsonLines, runCli, tempDir } from '../helpers.js';
+import { connectStdioProxy, rawProxy, startEverything, startFaultServer, type RawProxy, type Spawned } from './helpers.js';
 
 let server: Spawned | undefined;
 let proxy: RawProxy | undefined;
@@ -153,5 +153,40 @@ describe('--upstream against a misbehaving server', () => {
     const after = JSON.parse(await proxy.answer(3)) as { error: { code: number } };
     expect(after.error.code).toBe(-32000);
     expect(await proxy.end()).toBe(0);
+  });
+
+  it('the upstream ends the session (404): pending requests get -32000 and the proxy exits 1', async () => {
+    server = await startFaultServer();
+    proxy = await rawProxy(['--upstream', server.url]);
+    proxy.send(list(1));
+    await proxy.answer(1);
+    proxy.send(call(2, 'forget'));
+    expect(await proxy.answer(2)).toContain('forgotten');
+    proxy.send({ jsonrpc: '2.0', id: 3, method: 'ping' });
+    const answer = JSON.parse(await proxy.answer(3)) as { error: { code: number } };
+    expect(answer.error.code).toBe(-32000);
+    expect(await proxy.end()).toBe(1);
+    expect(proxy.stderr()).toMatch(/upstream session ended \(HTTP 404\)/);
+  });
+});
+
+describe('--upstream against the legacy SSE transport', () => {
+  it('the server dies mid-stream: the pending call gets -32000 and the proxy exits', async () => {
+    const everything = await startEverything('sse');
+    const p = await connectStdioProxy(['--upstream', everything.url]);
+    try {
+      await p.client.listTools();
+      const pending = errorOf(p.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } }, undefined, { timeout: 20_000 }));
+      await new Promise((r) => setTimeout(r, 300));
+      await everything.stop();
+      const err = await pending;
+      expect(err.code).toBe(-32000);
+      // The proxy logs the end right after it answered; wait for the line (no time limit is asserted).
+      for (let i = 0; i < 100 && !/upstream session ended/.test(p.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(p.stderr()).toMatch(/upstream session ended: upstream closed its SSE stream/);
+    } finally {
+      await p.close();
+      await everything.stop();
+    }
   });
 });
