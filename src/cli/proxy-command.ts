@@ -110,7 +110,7 @@ async function remoteOptions(opts: ProxyCliOptions, hasCommand: boolean, env: No
   const transports = ['auto', 'streamable-http', 'sse'] as const;
   const transport = transports.find((t) => t === opts.upstreamTransport);
   if (transport === undefined) throw new GuardError('USAGE', `--upstream-transport: expected auto, streamable-http or sse`);
-  const { buildHeaders } = await import('../transport/headers.js');
+  const { buildHeaders, inlineSecretWarnings } = await import('../transport/headers.js');
   let upstream: RemoteOptions['upstream'];
   if (opts.upstream !== undefined) {
     let url: URL;
@@ -122,7 +122,7 @@ async function remoteOptions(opts: ProxyCliOptions, hasCommand: boolean, env: No
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new GuardError('USAGE', '--upstream: the URL must start with http:// or https://');
     if (url.username !== '' || url.password !== '') throw new GuardError('USAGE', '--upstream: put credentials in a header (--header-from-env), not in the URL');
     const headers = buildHeaders({ inline: opts.header, fromEnv: opts.headerFromEnv, fromFile: opts.headerFromFile }, env);
-    upstream = { url, headers, transport };
+    upstream = { url, headers, transport, warnings: inlineSecretWarnings(opts.header) };
   }
   if (opts.listen === undefined) {
     if (opts.authTokenFile !== undefined || opts.allowRemote || opts.allowOrigin.length > 0) throw new GuardError('USAGE', '--auth-token-file, --allow-remote and --allow-origin need --listen');

@@ -97,3 +97,23 @@ export function headerSecrets(headers: readonly UpstreamHeader[]): string[] {
   }
   return out;
 }
+
+/** Header names that carry credentials. */
+const SECRET_HEADER = /^(?:authorization|proxy-authorization|cookie)$|token|secret|key|auth|password/i;
+
+/**
+ * Warnings for `--header` values written literally on the command line (no `${VAR}`)
+ * under a credential-like name: anyone who can list processes can read them.
+ * @returns one message per such header, naming it (never its value)
+ */
+export function inlineSecretWarnings(inline: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const spec of inline) {
+    const colon = spec.indexOf(':');
+    const name = spec.slice(0, colon).trim();
+    if (colon > 0 && SECRET_HEADER.test(name) && !spec.slice(colon + 1).includes('${')) {
+      out.push(`--header ${name}: the value is written on the command line, where other local users can read it (ps); use --header-from-env or --header-from-file`);
+    }
+  }
+  return out;
+}

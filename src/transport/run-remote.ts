@@ -26,7 +26,7 @@ import type { ListenAddress } from './listen-guard.js';
 
 /** The transport options of `proxy`, checked by the CLI. */
 export interface RemoteOptions {
-  readonly upstream?: { readonly url: URL; readonly headers: readonly UpstreamHeader[]; readonly transport: UpstreamTransport } | undefined;
+  readonly upstream?: { readonly url: URL; readonly headers: readonly UpstreamHeader[]; readonly transport: UpstreamTransport; readonly warnings: readonly string[] } | undefined;
   readonly listen?: { readonly address: ListenAddress; readonly token: string | undefined; readonly allowOrigins: readonly string[]; readonly warnings: readonly string[] } | undefined;
 }
 
@@ -65,7 +65,7 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
   const log = openAuditLog(config, server, o.stderr, () => [...secrets, ...[...chains].flatMap((c) => c.secretValues())]);
   const late: { log?: AuditLog } = { log };
   const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-  for (const w of [...p.warnings, ...(p.stateNote !== undefined ? [p.stateNote] : []), ...(r.listen?.warnings ?? [])]) log.warn(w);
+  for (const w of [...p.warnings, ...(p.stateNote !== undefined ? [p.stateNote] : []), ...(r.upstream?.warnings ?? []), ...(r.listen?.warnings ?? [])]) log.warn(w);
 
   /** One session: its own chain and relay over the given client streams. */
   const session = (clientIn: Readable, clientOut: Writable, backend: Backend): { relay: Relay; chain: ScanChain } => {

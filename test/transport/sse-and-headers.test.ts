@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser, type SseEvent, type SseOversized } from '../../src/transport/sse.js';
-import { buildHeaders } from '../../src/transport/headers.js';
+import { buildHeaders, inlineSecretWarnings } from '../../src/transport/headers.js';
 import { bearerMatches, hostAllowed, originAllowed, parseListen } from '../../src/transport/listen-guard.js';
 import { runs } from '../fast-check-runs.js';
 
@@ -95,6 +95,15 @@ describe('upstream headers', () => {
       expect(message).not.toBe('');
       expect(message).not.toMatch(/s3cr3t|p4rt|Injected/);
     }
+  });
+});
+
+describe('inline header warnings', () => {
+  it('warns about a literal credential on the command line, naming the header only', () => {
+    const w = inlineSecretWarnings(['Authorization: Bearer lit3ral-0123456789', 'X-Team: blue', 'X-Api-Key: ${KEY}', 'x-api-key: abc']);
+    expect(w).toHaveLength(2);
+    expect(w.join(' ')).not.toMatch(/lit3ral|abc/);
+    expect(w[0]).toMatch(/^--header Authorization: .*--header-from-env/);
   });
 });
 
