@@ -146,11 +146,10 @@ export class ListenServer {
       req.destroy();
       return;
     }
-    // JSON allows line breaks only as whitespace between tokens: spaces keep the frame on one line.
-    const text = body.toString('utf8').replace(/[\r\n]/g, ' ');
+    const raw = body.toString('utf8');
     let msg: unknown;
     try {
-      msg = JSON.parse(text);
+      msg = JSON.parse(raw);
     } catch {
       rpcError(res, 400, -32700, 'mcp-guard: parse error: the body is not valid JSON');
       return;
@@ -159,6 +158,8 @@ export class ListenServer {
       rpcError(res, 400, -32600, 'mcp-guard: invalid request: send one JSON-RPC message per POST (no batches)');
       return;
     }
+    // Valid JSON has line breaks only as whitespace between tokens: spaces keep the frame on one line, same value.
+    const text = raw.replace(/[\r\n]/g, ' ');
     const m = msg as { method?: unknown; id?: unknown };
     if (session === undefined) {
       if (m.method !== 'initialize' || m.id === undefined) {

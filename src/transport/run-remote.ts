@@ -101,7 +101,12 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
     const { relay, chain } = session(o.stdin, o.stdout, backend);
     log.info('proxy started', { ...started, upstream: server, rules: chain.ruleCount });
     void relay.start().then(() => backend.shutdown());
+    // A signal ends the upstream session properly (DELETE) instead of killing the proxy mid-way.
+    const stop = (): void => backend.shutdown();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    if (o.forwardSignals ?? true) for (const sig of signals) process.on(sig, stop);
     const exit = await backend.exited;
+    if (o.forwardSignals ?? true) for (const sig of signals) process.off(sig, stop);
     relay.serverExited();
     await store?.flush(EXIT_PIN_FLUSH_MS);
     (exit.status === 0 ? log.info.bind(log) : log.warn.bind(log))(`upstream session ended: ${exit.reason}`);
