@@ -135,5 +135,6 @@ async function remoteOptions(opts: ProxyCliOptions, hasCommand: boolean, env: No
     throw new GuardError('USAGE', `--listen ${address.host}: a non-loopback address needs --allow-remote and --auth-token-file`);
   }
   const auth = opts.authTokenFile !== undefined ? readAuthToken(opts.authTokenFile) : undefined;
-  return { upstream, listen: { address, token: auth?.token, allowOrigins: opts.allowOrigin, warnings: auth?.warning !== undefined ? [auth.warning] : [] } };
+  const warnings = auth?.warning !== undefined ? [auth.warning] : auth === undefined ? ['--listen without --auth-token-file: any local process can use this server'] : [];
+  return { upstream, listen: { address, token: auth?.token, allowOrigins: opts.allowOrigin, warnings } };
 }
