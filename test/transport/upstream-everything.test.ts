@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { connectStdioProxy, startEverything, type Spawned } from './helpers.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { BIN, ROOT } from '../helpers.js';
+import { connectStdioProxy, proxyEnv, startEverything, type Spawned } from './helpers.js';
 
 /** Arguments per tool; tools not named here get none. */
 const ARGS: Record<string, Record<string, unknown>> = {
@@ -80,5 +83,24 @@ describe.each([
     // chunk (it did so here for the last step, with the proxy's output in order), so the last one may be missed.
     expect(seen.slice(0, 2)).toEqual([1, 2]);
     expect(JSON.stringify(res)).toContain('completed');
+  });
+
+  it('a server-initiated request (sampling) reaches the client and its answer gets back', async () => {
+    const client = new Client({ name: 'sampler', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+      model: 'test-model-7',
+      role: 'assistant' as const,
+      content: { type: 'text' as const, text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` },
+    }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'proxy', '--upstream', server.url], env: proxyEnv(), stderr: 'ignore', cwd: ROOT }));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('trigger-sampling-request');
+      const res = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hello there', maxTokens: 5 } });
+      expect(JSON.stringify(res)).toContain('test-model-7');
+      expect(JSON.stringify(res)).toContain('hello there');
+    } finally {
+      await client.close();
+    }
   });
 });

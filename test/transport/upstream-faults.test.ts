@@ -90,6 +90,18 @@ describe('--upstream against a misbehaving server', () => {
     expect(jsonLines(replay.stdout).every((v) => v['action'] === 'allow')).toBe(true);
   });
 
+  it('passes on what the server sends on the GET stream', async () => {
+    server = await startFaultServer();
+    proxy = await rawProxy(['--upstream', server.url]);
+    proxy.send(list(1));
+    await proxy.answer(1);
+    proxy.send(call(2, 'notify'));
+    expect(await proxy.answer(2)).toContain('"notified"');
+    // Two connections: the notification may come after the answer. Wait for it (no time limit is asserted).
+    for (let i = 0; i < 100 && !proxy.lines().some((l) => l.includes('on the GET stream')); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.lines().some((l) => l.includes('on the GET stream'))).toBe(true);
+  });
+
   it('a slow answer does not hold the others back, and arrives', async () => {
     server = await startFaultServer({ SLOW_MS: '600' });
     proxy = await rawProxy(['--upstream', server.url]);
