@@ -85,5 +85,5 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
 export function launcherWarning(launcher: Launcher): string | undefined {
   const path = [launcher.command, ...launcher.args].find((p) => /[\\/]_npx[\\/]/.test(p));
   if (path === undefined) return undefined;
-  return `warning: mcp-guard is running from npx's cache (${path}); wrapped servers would stop working when npm clears it. Install it (npm install -g mcp-guard) and run setup from there.\n`;
+  return `warning: mcp-guard is running from npx's cache (${path}); wrapped servers would stop working when npm clears it. Install it globally from a checkout (npm install -g ., or npm pack and npm install -g ./mcp-guard-<version>.tgz) and run setup from there.\n`;
 }

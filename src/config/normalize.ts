@@ -7,6 +7,7 @@ import { DEFAULT_NORMALIZE_CHARS } from '../scan/budget.js';
 import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
+import { normalizeAsk, type AskConfig } from './ask-schema.js';
 
 /** A user pattern from `dlp.patterns` or `response_scanning.patterns`. */
 export interface UserPattern {
@@ -62,7 +63,7 @@ export interface GuardConfig {
     readonly enabled: boolean;
     /** Pin store path; undefined = the platform default. */
     readonly store?: string;
-    /** Action for a tool added after pinning (`withhold` = block: hidden until approved). */
+    /** Action for a tool added after pinning (`withhold` = block: hidden until approved; `ask`: the person decides for this session). */
     readonly newToolAction: Action;
   };
   readonly toolPolicy: { readonly enabled: boolean; readonly rules: readonly ToolPolicyRule[] };
@@ -80,13 +81,20 @@ export interface GuardConfig {
   readonly normalizeChars: number;
   /** What a frame that reaches a scan limit gets. */
   readonly onScanLimit: 'block' | 'warn';
+  /** The `ask` action: how long a question waits, and how many frames may wait at once (src/config/ask-schema.ts). */
+  readonly ask: AskConfig;
 }
 
-/** Map Pipelock's action words onto ours: `strip` is redact; `ask` has no one to ask on stdio, so it blocks. */
+/**
+ * Map Pipelock's action words onto ours: `strip` is redact; `ask` asks the person
+ * through MCP elicitation, and blocks when the client cannot ask (src/proxy/ask.ts).
+ */
 function toAction(a: string | undefined, fallback: Action): Action {
   switch (a) {
     case undefined:
       return fallback;
+    case 'ask':
+      return 'ask';
     case 'warn':
     case 'forward':
       return 'warn';
@@ -145,7 +153,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     pins: {
       enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.pin ?? true),
       ...(raw.mcp_tool_scanning?.pin_store !== undefined ? { store: raw.mcp_tool_scanning.pin_store } : {}),
-      newToolAction: raw.mcp_tool_scanning?.new_tool_admission === 'allow' || raw.mcp_tool_scanning?.new_tool_admission === 'warn' ? 'warn' : 'block',
+      newToolAction: newToolAction(raw.mcp_tool_scanning?.new_tool_admission),
     },
     toolPolicy: {
       enabled: raw.mcp_tool_policy?.enabled ?? false,
@@ -173,6 +181,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',
+    ask: normalizeAsk(raw.approvals),
   };
 }
 
@@ -190,4 +199,9 @@ function thresholds(section: { model_threshold?: number | undefined; model_warn_
     ...(section?.model_threshold !== undefined ? { block: section.model_threshold } : {}),
     ...(section?.model_warn_threshold !== undefined ? { warn: section.model_warn_threshold } : {}),
   };
+}
+
+/** `new_tool_admission`: `withhold` (and `block`) hide the tool until approved, `allow`/`warn` only warn, `ask` asks. */
+function newToolAction(a: string | undefined): Action {
+  return a === 'allow' || a === 'warn' ? 'warn' : a === 'ask' ? 'ask' : 'block';
 }

@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
+import { approvalsSchema } from './ask-schema.js';
 
 // zod is loaded on first use: with no config file, the proxy never needs it.
 const require = createRequire(import.meta.url);
@@ -105,9 +106,9 @@ function buildConfigSchema(z: typeof Zod) {
         detect_drift: z.boolean().optional(),
         /**
          * A tool that appears after the server's tools were pinned: `withhold` hides it until approved
-         * (`mcp-guard pins approve`), `allow` only warns. @default "withhold"
+         * (`mcp-guard pins approve`), `allow` only warns, `ask` asks the person (this session only). @default "withhold"
          */
-        new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block']).optional(),
+        new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block', 'ask']).optional(),
         /** mcp-guard: persist tool pins across sessions (trust on first use). @default true */
         pin: z.boolean().optional(),
         /**
@@ -203,6 +204,8 @@ function buildConfigSchema(z: typeof Zod) {
         on_scan_limit: z.enum(['block', 'warn']).optional(),
       })
       .optional(),
+    /** mcp-guard: the `ask` action (MCP elicitation). */
+    approvals: approvalsSchema(z),
   });
   return configSchema;
 }

@@ -8,18 +8,16 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain, type ChainOptions } from '../scan/chain.js';
-import type { GuardConfig } from '../config/normalize.js';
-import type { CompiledRule } from '../scan/rule-pack.js';
-import type { RemoteOptions } from '../transport/run-remote.js';
+import type { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
-import { AuditLog } from '../log/audit.js';
+import type { AuditLog } from '../log/audit.js';
 import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
 import { EXIT_OUTPUT_GRACE_MS, spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
-import { serverIdentity } from '../pins/identity.js';
+import type { serverIdentity as ServerIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
+import type { RemoteOptions } from '../transport/run-remote.js';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
@@ -48,37 +46,6 @@ export interface ProxyRunOptions {
 }
 
 /**
- * The scanner chain of one session (it holds drift state and the session binding;
- * `--listen` builds one per client session).
- * @throws GuardError `RULES_INVALID` when a user pattern cannot be compiled
- */
-export function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins']): ScanChain {
-  return new ScanChain({ config, env, rules, requireList: true, ...(pins ? { pins } : {}) });
-}
-
-/**
- * Open the audit log (`logging.*`).
- * @param secrets values to mask in free-form messages
- * @throws GuardError `CONFIG_INVALID` when the log file cannot be opened
- */
-export function openAuditLog(config: GuardConfig, server: string, stderr: NodeJS.WritableStream, secrets: () => readonly string[]): AuditLog {
-  try {
-    return new AuditLog({
-      server,
-      format: config.logging.format,
-      toStderr: config.logging.toStderr,
-      file: config.logging.file,
-      includeAllowed: config.logging.includeAllowed,
-      includeBlocked: config.logging.includeBlocked,
-      stderr: stderr === process.stderr ? undefined : stderr,
-      secrets,
-    });
-  } catch (err) {
-    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
-  }
-}
-
-/**
  * Run the proxy to completion.
  * @returns the exit status: the child's, or 128 + signal
  * @throws GuardError `CONFIG_*` / `RULES_INVALID` / `ENV_REFUSED` / `USAGE` before
@@ -101,19 +68,40 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
 
-  // The rest is built while the server boots; its output waits in the pipe until the relay starts.
+  // The rest is built while the server boots; its output waits in the pipe until the relay
+  // starts (the child's exit grace period waits for `child.attached()`). The chain's modules
+  // (decoders, scorers, fast path) load only now, after the spawn: the agent starts the proxy
+  // on every launch, and the server's own start-up overlaps this.
   let chain: ScanChain;
   let log: AuditLog;
-  const identity = serverIdentity(o.name, o.command, o.args, rules);
-  const server = identity.id;
+  let identity: ReturnType<typeof ServerIdentity>;
   try {
+    const [{ ScanChain }, { AuditLog }, { serverIdentity }] = await Promise.all([import('../scan/chain.js'), import('../log/audit.js'), import('../pins/identity.js')]);
+    identity = serverIdentity(o.name, o.command, o.args, rules);
+    const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = sessionChain(config, o.env, rules, pins);
-    log = openAuditLog(config, server, o.stderr, () => chain.secretValues());
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
+    const secrets = (): string[] => chain.secretValues();
+    try {
+      log = new AuditLog({
+        server,
+        format: config.logging.format,
+        toStderr: config.logging.toStderr,
+        file: config.logging.file,
+        includeAllowed: config.logging.includeAllowed,
+        includeBlocked: config.logging.includeBlocked,
+        stderr: o.stderr === process.stderr ? undefined : o.stderr,
+        secrets,
+      });
+    } catch (err) {
+      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+    }
     late.log = log;
   } catch (err) {
     child.signal('SIGKILL');
+    child.stdout.resume();
+    child.attached();
     await child.exited;
     throw err;
   }
@@ -143,12 +131,13 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     clientIn: o.stdin,
     clientOut: o.stdout,
     serverIn: child.process.stdin as Writable,
-    serverOut: child.process.stdout as Readable,
+    serverOut: child.stdout,
     chain,
     log,
     maxFrameBytes: config.maxFrameBytes,
     onParseError: config.input.onParseError,
     observer: o.observer,
+    ask: config.ask,
   });
   child.process.stdin?.on('error', () => {
     // EPIPE when the server has gone; its exit is handled below.
@@ -159,6 +148,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
 
   void relay.start().then(() => child.shutdown());
+  child.attached();
   const exit = await child.exited;
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);

@@ -29,8 +29,11 @@ export interface Verdict {
    * `block`: do not forward; answer or drop. `filter`: forward a `tools/list`
    * result with the tools in `removeTools` taken out. `redact`: forward the
    * frame with the spans of `redactions` replaced (see redact.ts).
+   * `ask`: a person decides on the findings in `asks` (src/proxy/ask.ts); the
+   * frame's final verdict comes from {@link ScanChain.settle}. An `ask` verdict
+   * is never returned when the frame is blocked whatever the answer.
    */
-  readonly action: 'allow' | 'warn' | 'block' | 'filter' | 'redact';
+  readonly action: 'allow' | 'warn' | 'block' | 'filter' | 'redact' | 'ask';
   readonly findings: readonly Finding[];
   /** For `filter`: indices into `result.tools` to remove. */
   readonly removeTools: readonly number[];
@@ -39,6 +42,8 @@ export interface Verdict {
    * `result.tools[3]`, `result.prompts[0]`, `result.resources[1]`, `result.instructions` (includes the tools above).
    */
   readonly remove?: readonly string[];
+  /** For `ask`: the findings whose configured action is `ask` (a subset of `findings`). */
+  readonly asks?: readonly Finding[];
   /** For `redact`: findings whose `span` is to be replaced. */
   readonly redactions?: readonly Finding[];
   /**
@@ -94,6 +99,9 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
 
 /** Categories whose findings come from rules with a severity of their own (packs and user patterns). */
 const RULE_CATEGORIES: ReadonlySet<Category> = new Set(['dlp', 'injection', 'tool-poisoning']);
+
+/** Session-binding rules (see `ScanChain.#binding`): an `ask` for them blocks. */
+const BLIND_RULES: ReadonlySet<string> = new Set(['hidden-tool', 'unlisted-tool']);
 
 /** Parts of a result that can be taken out instead of failing the whole response. */
 const FILTERABLE = /^result\.(?:(?:tools|prompts|resources|resourceTemplates)\[\d+\]|instructions)/;
@@ -218,8 +226,28 @@ export class ScanChain {
     const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
     const decided = this.#decide(input, findings);
     const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
-    if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict);
+    // A list that asks is recorded as denied (its asked tools hidden) until settle() says otherwise.
+    if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict.action === 'ask' ? this.settle(input, verdict, new Set()) : verdict);
     return verdict;
+  }
+
+  /**
+   * The final verdict of an `ask` verdict once a person (or the lack of one) has
+   * answered: each finding of `verdict.asks` in `allowed` acts as `warn`, every
+   * other asked finding as `block` (so a denied tool is filtered out of its list,
+   * and a denied request is blocked). A `tools/list` result is recorded for
+   * session binding with the outcome. A verdict that is not `ask` is returned as is.
+   * @param input the frame the verdict was made for
+   * @param allowed asked findings the person allowed (by identity, from `verdict.asks`)
+   */
+  settle(input: ScanInput, verdict: Verdict, allowed: ReadonlySet<Finding>): Verdict {
+    if (verdict.action !== 'ask') return verdict;
+    const asks = new Set(verdict.asks ?? []);
+    const actions = verdict.findings.map((f): Action => (asks.has(f) ? (allowed.has(f) ? 'warn' : 'block') : this.actionFor(f, input.direction)));
+    const settled = this.#decideActions(input, verdict.findings, actions);
+    const final = verdict.secretNames !== undefined ? { ...settled, secretNames: verdict.secretNames } : settled;
+    if (allowed.size > 0 && input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, final);
+    return final;
   }
 
   /**
@@ -293,8 +321,10 @@ export class ScanChain {
     if (f.advisory === true) return 'warn';
     // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
     if (f.category === 'dlp' && f.documented === true) return 'warn';
-    const action = this.#configuredAction(f, direction);
-    return f.severity === 'low' && action === 'block' && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
+    const configured = this.#configuredAction(f, direction);
+    // A call to a tool the client was never shown cannot be approved knowingly: the person never saw its definition.
+    const action = configured === 'ask' && BLIND_RULES.has(f.rule) ? 'block' : configured;
+    return f.severity === 'low' && (action === 'block' || action === 'ask') && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
   }
 
   #configuredAction(f: Finding, direction: Direction): Action {
@@ -324,8 +354,19 @@ export class ScanChain {
     if (findings.length === 0) return { action: 'allow', findings, removeTools: [] };
     if (!this.#config.enforce) return { action: 'warn', findings, removeTools: [] };
     const actions = findings.map((f) => this.actionFor(f, input.direction));
+    const asks = findings.filter((_, i) => actions[i] === 'ask');
+    if (asks.length === 0) return this.#decideActions(input, findings, actions);
+    // Blocked whatever the person answers: nothing to ask.
+    const allowed = this.#decideActions(input, findings, actions.map((a) => (a === 'ask' ? 'warn' : a)));
+    if (allowed.action === 'block') return allowed;
+    return { action: 'ask', findings, removeTools: [], asks };
+  }
+
+  /** The verdict for findings whose actions are known (none is `ask`: {@link settle} resolves them first). */
+  #decideActions(input: ScanInput, findings: readonly Finding[], actions: readonly Action[]): Verdict {
     // A redaction that cannot be done cleanly (decoded, joined or split match) falls back to block.
-    const blocking = findings.filter((f, i) => actions[i] === 'block' || (actions[i] === 'redact' && f.span === undefined));
+    // An `ask` left unresolved here (never expected) blocks: fail closed.
+    const blocking = findings.filter((f, i) => actions[i] === 'block' || actions[i] === 'ask' || (actions[i] === 'redact' && f.span === undefined));
     const redactions = findings.filter((f, i) => actions[i] === 'redact' && f.span !== undefined);
     if (blocking.length === 0) {
       if (redactions.length === 0) return { action: 'warn', findings, removeTools: [] };

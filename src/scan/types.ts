@@ -12,8 +12,11 @@ export type Category = 'dlp' | 'injection' | 'tool-poisoning' | 'drift' | 'proto
 /** Rule severities, lowest first (Pipelock's scale). */
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
-/** What the policy does with a frame that has findings. */
-export type Action = 'block' | 'warn' | 'redact';
+/**
+ * What the policy does with a frame that has findings. `ask`: a person decides,
+ * through MCP elicitation (src/proxy/ask.ts); without one, it blocks.
+ */
+export type Action = 'block' | 'warn' | 'redact' | 'ask';
 
 /**
  * One detection. `path` is the JSON path of the field inside the JSON-RPC

@@ -9,16 +9,17 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ProxyRunOptions } from '../proxy/run-proxy.js';
-import { openAuditLog, sessionChain, EXIT_PIN_FLUSH_MS } from '../proxy/run-proxy.js';
+import { EXIT_PIN_FLUSH_MS } from '../proxy/run-proxy.js';
 import { Relay } from '../proxy/relay.js';
+import { GuardError } from '../errors.js';
+import { ScanChain, type ChainOptions } from '../scan/chain.js';
+import { AuditLog } from '../log/audit.js';
 import { spawnChild } from '../proxy/child-process.js';
 import type { ChildEnv } from '../proxy/env.js';
 import type { GuardConfig } from '../config/normalize.js';
 import type { CompiledRule } from '../scan/rule-pack.js';
 import type { PinStore } from '../pins/store.js';
 import { serverIdentity } from '../pins/identity.js';
-import type { AuditLog } from '../log/audit.js';
-import type { ScanChain } from '../scan/chain.js';
 import { HttpUpstream, type UpstreamTransport } from './http-upstream.js';
 import { headerSecrets, type UpstreamHeader } from './headers.js';
 import { ListenServer, MCP_PATH, type SessionBackend } from './listen.js';
@@ -47,6 +48,8 @@ interface Backend {
   readonly serverOut: Readable;
   readonly exited: Promise<{ status: number; reason: string }>;
   shutdown(): void;
+  /** A child's output is read by the relay from now on (child-process.ts `attached`). */
+  attached?(): void;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
       maxFrameBytes: config.maxFrameBytes,
       onParseError: config.input.onParseError,
       observer: o.observer,
+      ask: config.ask,
     });
     backend.serverIn.on('error', () => {
       // EPIPE from a child that has gone; its exit is handled by the caller.
@@ -130,6 +134,7 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
         const s = session(clientIn, clientOut, backend);
         chain = s.chain;
         void s.relay.start().then(() => backend?.shutdown());
+        backend.attached?.();
         const exit = await backend.exited;
         s.relay.serverExited();
         log.info(`session ${id}: ${exit.reason}`, { session: id });
@@ -164,8 +169,44 @@ async function childBackend(o: ProxyRunOptions, env: ChildEnv, log: AuditLog, se
   log.info('server started', { session, pid: child.process.pid });
   return {
     serverIn: child.process.stdin as Writable,
-    serverOut: child.process.stdout as Readable,
+    serverOut: child.stdout,
     exited: child.exited.then((e) => ({ status: e.status, reason: `server exited with status ${e.status}` })),
     shutdown: () => child.shutdown(),
+    attached: () => child.attached(),
   };
+}
+
+/*
+ * The two helpers below build a session's chain and the audit log exactly as runProxy
+ * (run-proxy.ts) does for a stdio child; keep them in step with it.
+ */
+
+/**
+ * The scanner chain of one session (it holds drift state and the session binding).
+ * @throws GuardError `RULES_INVALID` when a user pattern cannot be compiled
+ */
+function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins']): ScanChain {
+  return new ScanChain({ config, env, rules, requireList: true, ...(pins ? { pins } : {}) });
+}
+
+/**
+ * Open the audit log (`logging.*`).
+ * @param secrets values to mask in free-form messages
+ * @throws GuardError `CONFIG_INVALID` when the log file cannot be opened
+ */
+function openAuditLog(config: GuardConfig, server: string, stderr: NodeJS.WritableStream, secrets: () => readonly string[]): AuditLog {
+  try {
+    return new AuditLog({
+      server,
+      format: config.logging.format,
+      toStderr: config.logging.toStderr,
+      file: config.logging.file,
+      includeAllowed: config.logging.includeAllowed,
+      includeBlocked: config.logging.includeBlocked,
+      stderr: stderr === process.stderr ? undefined : stderr,
+      secrets,
+    });
+  } catch (err) {
+    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
+  }
 }
