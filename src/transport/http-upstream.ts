@@ -90,6 +90,10 @@ export class HttpUpstream {
   /** Legacy transport: where messages are POSTed (from the `endpoint` event). */
   #endpoint: URL | undefined;
   readonly #outstanding = new Map<string, Outstanding>();
+  /** Readers of the bodies being read (see #chunks). */
+  readonly #readers = new Set<ReadableStreamDefaultReader<Uint8Array>>();
+  /** Each response's own abort controller (see #drop). */
+  readonly #requests = new WeakMap<Response, AbortController>();
   #retryMs: number;
   #inFlight = 0;
   /** Frames received from the server so far. */
@@ -139,6 +143,8 @@ export class HttpUpstream {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#abort.abort();
+    for (const r of this.#readers) r.cancel().catch(() => undefined);
+    this.#readers.clear();
     this.#release();
     this.#done({ status, reason });
   }
@@ -208,9 +214,42 @@ export class HttpUpstream {
     return h;
   }
 
-  #fetch(url: URL, init: { method: string; headers: Headers; body?: Uint8Array }): Promise<Response> {
+  async #fetch(url: URL, init: { method: string; headers: Headers; body?: Uint8Array }): Promise<Response> {
+    // Each request can be aborted alone (see #drop), and all of them with the session.
+    const own = new AbortController();
     // Redirects are refused: following one could send the headers (tokens) to another place.
-    return fetch(url, { ...init, redirect: 'error', signal: this.#abort.signal });
+    const res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.any([this.#abort.signal, own.signal]) });
+    this.#requests.set(res, own);
+    return res;
+  }
+
+  /**
+   * A response body's chunks. Its reader is kept until the body ends, so #end can cancel
+   * it: aborting the fetch's signal does not always reach a long-lived stream (undici holds
+   * the fetch's controller weakly, and after a garbage collection the abort is lost), and an
+   * open GET stream would then keep the process alive.
+   */
+  async *#chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const reader = body.getReader();
+    this.#readers.add(reader);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      this.#readers.delete(reader);
+      reader.cancel().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stop reading a response and close its connection. Cancelling the body alone leaves
+   * undici reading the rest to reuse the connection (all 50 MB of an oversized answer).
+   */
+  #drop(res: Response): void {
+    this.#requests.get(res)?.abort();
   }
 
   /** The initialize request: learn the session id, or fall back to HTTP+SSE on a 4xx. */
@@ -301,11 +340,11 @@ export class HttpUpstream {
     const parts: Buffer[] = [];
     let size = 0;
     if (res.body !== null) {
-      for await (const chunk of res.body) {
+      for await (const chunk of this.#chunks(res.body)) {
         size += chunk.length;
         if (size > this.#o.maxFrameBytes) {
           const head = Buffer.concat([...parts, Buffer.from(chunk)]).subarray(0, 4096);
-          await res.body.cancel().catch(() => undefined);
+          this.#drop(res);
           this.#oversized(head, size, req, true);
           return;
         }
@@ -340,7 +379,7 @@ export class HttpUpstream {
     let broken = false;
     try {
       if (res.body !== null) {
-        for await (const chunk of res.body) {
+        for await (const chunk of this.#chunks(res.body)) {
           parser.push(chunk);
           for (const text of pending.splice(0)) await this.#emit(text);
         }
@@ -448,7 +487,7 @@ export class HttpUpstream {
     );
     try {
       if (res.body !== null) {
-        for await (const chunk of res.body) {
+        for await (const chunk of this.#chunks(res.body)) {
           parser.push(chunk);
           if (problem !== undefined) break;
           if (this.#endpoint !== undefined && this.#state === 'initializing') {
