@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CLIENTS } from '../../src/clients/registry.js';
 import { runSetup } from '../../src/clients/setup.js';
 import { runRemove } from '../../src/clients/remove.js';
+import { assess } from '../../src/clients/assess.js';
 import { parseWrapped, type Launcher } from '../../src/clients/wrap.js';
 import { makeHome, snapshot, type FakeHome } from '../clients/helpers.js';
 import { BIN, tempDir } from '../helpers.js';
@@ -51,6 +52,9 @@ describe('setup --remote', () => {
     const items = reports.flatMap((r) => r.items);
     // Codex's TOML entry is not wrapped by --remote yet, and says so.
     expect(items.filter((i) => i.status === 'remote').map((i) => [i.name, i.note])).toEqual([['figma', 'Codex entries are not wrapped by --remote yet']]);
+    // assess sees them as wrapped, by their URL.
+    const a = assess({ clients: CLIENTS, env: h.env, cwd: h.cwd });
+    expect(a.servers.find((x) => x.client === 'claude-code' && x.name === 'linear')).toMatchObject({ wrapped: true, command: 'https://mcp.linear.app/mcp' });
     // A second setup changes nothing.
     const once = snapshot(h.home);
     const again = runSetup(opts());
