@@ -143,6 +143,32 @@ describe('--listen in front of server-everything (stdio child per session)', () 
     expect((await post(listen.url, { authorization: `Bearer ${TOKEN}`, 'mcp-session-id': 'not-a-session' }, '{"jsonrpc":"2.0","id":1,"method":"ping"}')).status).toBe(404);
   });
 
+  it('speaks the session protocol: Mcp-Session-Id, 202 for notifications, one GET stream, DELETE', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const init = await post(listen.url, auth);
+    expect(init.status).toBe(200);
+    expect(init.headers.get('content-type')).toBe('text/event-stream');
+    const sid = init.headers.get('mcp-session-id') as string;
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await init.text()).toMatch(/^event: message\ndata: \{.*"protocolVersion".*\}\n\n$/s);
+    const note = await post(listen.url, { ...auth, 'mcp-session-id': sid }, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    expect(note.status).toBe(202);
+    const get = await fetch(listen.url, { headers: { ...auth, accept: 'text/event-stream', 'mcp-session-id': sid } });
+    expect(get.status).toBe(200);
+    const second = await fetch(listen.url, { headers: { ...auth, accept: 'text/event-stream', 'mcp-session-id': sid } });
+    expect(second.status).toBe(409);
+    const del = await fetch(listen.url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': sid } });
+    expect(del.status).toBe(200);
+    await get.body?.cancel();
+    // The session is gone once its server has shut down.
+    let after = 0;
+    for (let i = 0; i < 100 && after !== 404; i++) {
+      after = (await post(listen.url, { ...auth, 'mcp-session-id': sid }, '{"jsonrpc":"2.0","id":5,"method":"ping"}')).status;
+      if (after !== 404) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(after).toBe(404);
+  });
+
   it('two concurrent sessions with the same request ids do not mix', async () => {
     const a = await connect(listen.url, 'alpha');
     const b = await connect(listen.url, 'beta');
