@@ -98,3 +98,80 @@ export function entryJson(entry: Entry, text: string, offset: number, oldLength:
   const eol = old.includes('\r\n') ? '\r\n' : '\n';
   return JSON.stringify(entry, null, unit).split('\n').join(`${eol}${indent}`);
 }
+
+/** A TOML key, bare when it can be. */
+function tomlKey(k: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k);
+}
+
+/** A TOML value for the simple shapes a wrapped entry keeps; undefined for anything else. */
+function tomlValue(v: unknown): string | undefined {
+  // JSON string escapes are valid TOML basic-string escapes; TOML also forbids a raw DEL.
+  const str = (x: string): string => JSON.stringify(x).replace(/\x7f/g, '\\u007F');
+  if (typeof v === 'string') return str(v);
+  if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[${v.map(str).join(', ')}]`;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')) {
+    return `{ ${Object.entries(v as Record<string, string>).map(([k, x]) => `${tomlKey(k)} = ${str(x)}`).join(', ')} }`;
+  }
+  return undefined;
+}
+
+/**
+ * Wrap a Codex (`config.toml`) remote entry: `url` with `bearer_token_env_var`,
+ * `http_headers` and `env_http_headers` (Codex's config reference). The bearer token
+ * and `env_http_headers` stay in the environment (`env_vars` forwards them to the
+ * proxy, `--header 'Authorization: Bearer ${VAR}'` / `--header-from-env`); literal
+ * `http_headers` move into `env`. The table is written anew; only tables written as
+ * one `[mcp_servers.NAME]` table of simple values are wrapped (a sub-table such as
+ * `[mcp_servers.NAME.http_headers]` is not).
+ * @param tableText the entry's current text, from its `[…]` header to its last key
+ * @returns the new table text and value, or `{skip}` with the reason
+ */
+export function wrapRemoteToml(entry: Entry, tableText: string, options: { name: string; configPath?: string | undefined; launcher: Launcher }): { readonly text: string; readonly entry: Entry; readonly note?: string } | { readonly skip: string } {
+  const url = entry['url'];
+  if (typeof url !== 'string') return { skip: 'no url' };
+  for (const k of ['http_headers', 'env_http_headers']) {
+    if (entry[k] !== undefined && !new RegExp(`^[ \\t]*${k}[ \\t]*=`, 'm').test(tableText)) return { skip: `its ${k} is a separate [… .${k}] table: wrap it by hand` };
+  }
+  const header = /^[^\n]*\n?/.exec(tableText)?.[0] ?? '';
+  const eol = tableText.includes('\r\n') ? '\r\n' : '\n';
+  const env: Record<string, string> = {};
+  const envVars: string[] = Array.isArray(entry['env_vars']) ? (entry['env_vars'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const headerArgs: string[] = [];
+  const bearer = entry['bearer_token_env_var'];
+  if (typeof bearer === 'string') {
+    headerArgs.push('--header', `Authorization: Bearer \${${bearer}}`);
+    if (!envVars.includes(bearer)) envVars.push(bearer);
+  }
+  const taken = new Set<string>();
+  for (const [h, value] of Object.entries((entry['http_headers'] ?? {}) as Record<string, unknown>)) {
+    if (typeof value !== 'string') return { skip: 'http_headers is not a map of strings' };
+    const variable = headerEnvName(h, taken);
+    taken.add(variable);
+    env[variable] = value;
+    headerArgs.push('--header-from-env', `${h}=${variable}`);
+  }
+  for (const [h, variable] of Object.entries((entry['env_http_headers'] ?? {}) as Record<string, unknown>)) {
+    if (typeof variable !== 'string') return { skip: 'env_http_headers is not a map of strings' };
+    headerArgs.push('--header-from-env', `${h}=${variable}`);
+    if (!envVars.includes(variable)) envVars.push(variable);
+  }
+  const args = [...options.launcher.args, 'proxy', '--name', options.name, ...(options.configPath !== undefined ? ['-c', options.configPath] : []), '--upstream', url, ...headerArgs];
+  const out: Entry = { command: options.launcher.command, args };
+  if (envVars.length > 0) out['env_vars'] = envVars;
+  const oldEnv = entry['env'];
+  if (oldEnv !== undefined || Object.keys(env).length > 0) out['env'] = { ...(oldEnv as Record<string, unknown> | undefined), ...env };
+  for (const [k, v] of Object.entries(entry)) {
+    if (['url', 'bearer_token_env_var', 'http_headers', 'env_http_headers', 'env', 'env_vars', 'command', 'args'].includes(k)) continue;
+    out[k] = v;
+  }
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(out)) {
+    const value = tomlValue(v);
+    if (value === undefined) return { skip: `its ${k} cannot be rewritten: wrap it by hand` };
+    lines.push(`${tomlKey(k)} = ${value}`);
+  }
+  const text = `${header.replace(/\r?\n$/, '')}${eol}${lines.join(eol)}`;
+  return headerArgs.length > 0 ? { text, entry: out } : { text, entry: out, note: 'no headers: if this server signs in with OAuth, the proxy cannot do that for the agent; `remove` puts the entry back' };
+}

@@ -10,7 +10,7 @@ import { editorFor } from './config-file.js';
 import { GuardError } from '../errors.js';
 import { recordKey, type SetupRecord } from './state.js';
 import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
-import { entryJson, wrapRemoteEntry } from './remote-wrap.js';
+import { entryJson, wrapRemoteEntry, wrapRemoteToml } from './remote-wrap.js';
 import type { ConfigLocation, EntryRef } from './types.js';
 
 /** Where `ref` starts in `text` now (earlier edits in the same file may have moved it). */
@@ -52,11 +52,17 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     expected.set(entryKey(ref), ref.value);
     if (kind.kind === 'remote' && options.remote === true) {
       // setup --remote (issue 15): the whole entry is rewritten; remove restores its text from the record.
-      const w = location.format === 'toml' ? { skip: 'Codex entries are not wrapped by --remote yet' } : ref.readOnly !== undefined ? { skip: ref.readOnly } : wrapRemoteEntry(ref.value, kind.transport === 'sse' ? 'sse' : 'http', { name: ref.name, configPath: options.configPath, launcher });
+      const wrapOptions = { name: ref.name, configPath: options.configPath, launcher };
+      const at = offsetOf(out, location, ref);
+      const w =
+        ref.readOnly !== undefined
+          ? { skip: ref.readOnly }
+          : location.format === 'toml'
+            ? wrapRemoteToml(ref.value, out.slice(at, at + ref.length), wrapOptions)
+            : wrapRemoteEntry(ref.value, kind.transport === 'sse' ? 'sse' : 'http', wrapOptions);
       if ('skip' in w) items.push({ ...base, status: 'remote', note: w.skip });
       else {
-        const at = offsetOf(out, location, ref);
-        out = out.slice(0, at) + entryJson(w.entry, out, at, ref.length) + out.slice(at + ref.length);
+        out = out.slice(0, at) + ('text' in w ? w.text : entryJson(w.entry, out, at, ref.length)) + out.slice(at + ref.length);
         expected.set(entryKey(ref), w.entry);
         wrappedRefs.push(ref);
         items.push({ ...base, status: 'wrapped', ...(w.note !== undefined ? { note: w.note } : {}) });

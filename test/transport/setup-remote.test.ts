@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
+import { parse as parseToml } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -50,8 +51,8 @@ describe('setup --remote', () => {
     expect(gemini.atlassian.env).toEqual({ MCP_GUARD_HEADER_AUTHORIZATION: 'Bearer ${ATLASSIAN_TOKEN}' });
     expect(JSON.stringify(gemini.atlassian.args)).not.toContain('Bearer');
     const items = reports.flatMap((r) => r.items);
-    // Codex's TOML entry is not wrapped by --remote yet, and says so.
-    expect(items.filter((i) => i.status === 'remote').map((i) => [i.name, i.note])).toEqual([['figma', 'Codex entries are not wrapped by --remote yet']]);
+    // Codex's figma entry keeps its headers in a sub-table, which is not rewritten; it says so.
+    expect(items.filter((i) => i.status === 'remote').map((i) => [i.name, i.note])).toEqual([['figma', 'its http_headers is a separate [… .http_headers] table: wrap it by hand']]);
     // assess sees them as wrapped, by their URL.
     const a = assess({ clients: CLIENTS, env: h.env, cwd: h.cwd });
     expect(a.servers.find((x) => x.client === 'claude-code' && x.name === 'linear')).toMatchObject({ wrapped: true, command: 'https://mcp.linear.app/mcp' });
@@ -65,6 +66,28 @@ describe('setup --remote', () => {
     expect(removed.filter((r) => r.error !== undefined)).toEqual([]);
     const after = snapshot(h.home);
     for (const [file, bytes] of before) expect(after.get(file)?.equals(bytes), file).toBe(true);
+  });
+
+  it("wraps a Codex remote table: the bearer token stays in the environment, literal headers move to env", () => {
+    const file = join(h.home, '.codex', 'config.toml');
+    const extra = '\n[mcp_servers.linear]  # remote\nurl = "https://mcp.linear.app/mcp"\nbearer_token_env_var = "LINEAR_TOKEN"\nhttp_headers = { "X-Team" = "blue" }\nenv_http_headers = { X-Org = "ORG_ID" }\nstartup_timeout_sec = 20\n';
+    writeFileSync(file, readFileSync(file, 'utf8') + extra);
+    const before = readFileSync(file);
+    const [report] = runSetup(opts({ clients: CLIENTS.filter((c) => c.id === 'codex') }));
+    expect(report?.error).toBeUndefined();
+    expect(report?.items.find((i) => i.name === 'linear')?.status).toBe('wrapped');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('[mcp_servers.linear]  # remote\ncommand = "/opt/node/bin/node"\n');
+    const entry = (parseToml(text) as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers['linear'];
+    expect(entry).toEqual({
+      command: LAUNCHER.command,
+      args: [...LAUNCHER.args, 'proxy', '--name', 'linear', '--upstream', 'https://mcp.linear.app/mcp', '--header', 'Authorization: Bearer ${LINEAR_TOKEN}', '--header-from-env', 'X-Team=MCP_GUARD_HEADER_X_TEAM', '--header-from-env', 'X-Org=ORG_ID'],
+      env_vars: ['LINEAR_TOKEN', 'ORG_ID'],
+      env: { MCP_GUARD_HEADER_X_TEAM: 'blue' },
+      startup_timeout_sec: 20,
+    });
+    runRemove({ clients: CLIENTS.filter((c) => c.id === 'codex'), env: h.env, cwd: h.cwd });
+    expect(readFileSync(file).equals(before)).toBe(true);
   });
 
   it('without --remote, remote entries are left alone as before', () => {
