@@ -23,10 +23,10 @@ import type { CliIO } from './io.js';
 
 interface ChangeFlags {
   scope: ScopeFilter;
+  remote?: boolean;
   dryRun?: boolean;
   config?: string;
   includeUnrecorded?: boolean;
-  remote?: boolean;
 }
 
 function scopeOption(): Option {
@@ -91,9 +91,9 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .command('setup')
       .description(`wrap every stdio MCP server of ${who} in mcp-guard proxy`)
       .addOption(scopeOption())
+      .option('--remote', 'also wrap remote (http/sse) servers in proxy --upstream; header values move to the entry\'s env block')
       .option('--dry-run', 'print a unified diff per file and write nothing')
       .option('-c, --config <file>', 'mcp-guard config the wrapped servers use (written as an absolute path)')
-      .option('--remote', 'also wrap remote (http/sse) servers in proxy --upstream; header values move to the entry\'s env block')
       .action(setupAction(clients, io, setExitCode));
     group
       .command('remove')

