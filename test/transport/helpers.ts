@@ -3,11 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, EVERYTHING, ROOT, tempDir } from '../helpers.js';
 
 export const HTTP_FAULT = join(ROOT, 'test', 'fixtures', 'http-fault-server.js');
+const LOOPBACK_ONLY = pathToFileURL(join(ROOT, 'test', 'fixtures', 'loopback-only.mjs')).href;
 
 /** A free TCP port on 127.0.0.1 (for servers that take their port from the environment). */
 export function freePort(): Promise<number> {
@@ -58,7 +60,8 @@ function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<{ 
 /** server-everything in its `streamableHttp` (path /mcp) or `sse` (path /sse) mode on a free loopback port. */
 export async function startEverything(mode: 'streamableHttp' | 'sse'): Promise<Spawned> {
   const port = await freePort();
-  const child = spawn(process.execPath, [EVERYTHING, mode], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // It listens on every interface; the preload keeps it on 127.0.0.1.
+  const child = spawn(process.execPath, ['--import', LOOPBACK_ONLY, EVERYTHING, mode], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const { output } = await waitFor(child, /listening on port|running on port/i, `server-everything ${mode}`);
   return { url: `http://127.0.0.1:${port}${mode === 'sse' ? '/sse' : '/mcp'}`, child, output, stop: stopper(child) };
 }
