@@ -25,9 +25,13 @@ const ARGS: Record<string, Record<string, unknown>> = {
 /** Task-based (needs the client's tasks capability); covered by the listing. */
 const SKIP = new Set(['simulate-research-query']);
 
-/** Session ids differ between the two connections; everything else must not. */
+/**
+ * Session ids differ between the two connections, and dynamic resources say when they were made
+ * ("created at 3:28:53 AM", in text and in base64 blobs): everything else must not differ.
+ */
 function sameShape(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>'));
+  const clean = (t: string): string => t.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>').replace(/created at [0-9:]+(?:\s?[AP]M)?/g, 'created at <time>');
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) => (typeof v !== 'string' ? v : key === 'blob' ? clean(Buffer.from(v, 'base64').toString('utf8')) : clean(v)));
 }
 
 describe.each([
