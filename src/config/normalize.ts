@@ -8,6 +8,7 @@ import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
 import { normalizeAsk, type AskConfig } from './ask-schema.js';
+import { normalizeSecretsEnv, type SecretsEnvConfig } from './secrets-schema.js';
 
 /** A user pattern from `dlp.patterns` or `response_scanning.patterns`. */
 export interface UserPattern {
@@ -76,6 +77,9 @@ export interface GuardConfig {
   };
   readonly suppress: readonly Suppression[];
   readonly envPassthrough: readonly string[];
+  /** `env.secrets` (variable → store name) and `env.secret_store`: src/config/secrets-schema.ts. */
+  readonly envSecrets: SecretsEnvConfig['envSecrets'];
+  readonly secretStore?: SecretsEnvConfig['secretStore'];
   readonly maxFrameBytes: number;
   /** Characters of normalisation per frame (see scan/budget.ts). */
   readonly normalizeChars: number;
@@ -178,6 +182,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
     })),
     envPassthrough: raw.env?.passthrough ?? [],
+    ...normalizeSecretsEnv(raw.env),
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',

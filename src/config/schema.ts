@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
 import { approvalsSchema } from './ask-schema.js';
+import { secretsEnvKeys } from './secrets-schema.js';
 
 // zod is loaded on first use: with no config file, the proxy never needs it.
 const require = createRequire(import.meta.url);
@@ -188,6 +189,7 @@ function buildConfigSchema(z: typeof Zod) {
       .strictObject({
         /** Variables passed to the server besides the safe allowlist. @default [] */
         passthrough: z.array(z.string()).optional(),
+        ...secretsEnvKeys(z), // secrets, secret_store: src/config/secrets-schema.ts
       })
       .optional(),
     /** mcp-guard: resource limits. */

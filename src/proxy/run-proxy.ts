@@ -17,7 +17,14 @@ import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
 import type { serverIdentity as ServerIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
+import { resolveSecretSpecs } from '../secrets/resolve.js';
 import type { RemoteOptions } from '../transport/run-remote.js';
+
+/** The masking stderr for a server given stored secrets (loaded only then). */
+async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<string, string>>): Promise<{ write(c: Buffer | string): boolean; flush(): void }> {
+  const [{ MaskingWriter }, { EnvSecrets }] = await Promise.all([import('../secrets/stderr-mask.js'), import('../scan/env-secrets.js')]);
+  return new MaskingWriter(out, new EnvSecrets({}, stored, false).storedValues());
+}
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
@@ -61,10 +68,17 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // The default store's directory is mcp-guard's own: narrow a loose one (a chosen pins.store's folder is the user's).
   const stateNote = store !== undefined && config.pins.store === undefined ? secureStateDir(dirname(store.path)) : undefined;
   store?.load(); // an unreadable or corrupt store is a startup error
-  const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
+  // `--env NAME=secret:…` and env.secrets: read from the store now, so a missing one stops us before the spawn.
+  const secrets = await resolveSecretSpecs(specs, config.envSecrets, { env: o.env, configStore: config.secretStore });
+  const childEnv = buildChildEnv(o.env, { specs: secrets.specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
+  // A server must not write a stored secret into the agent's logs either: its stderr is masked then.
+  const stderrMask = Object.keys(secrets.stored).length > 0 ? await maskedStderr(o.stderr, secrets.stored) : undefined;
   // --upstream / --listen (src/transport): the same chain and log, another transport under the relay.
-  if (o.remote !== undefined) return (await import('../transport/run-remote.js')).runRemote(o, o.remote, { config, warnings, source, rules, store, stateNote, childEnv });
-  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
+  if (o.remote !== undefined) {
+    const childStderr = (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr;
+    return (await import('../transport/run-remote.js')).runRemote(o, o.remote, { config, warnings, source, rules, store, stateNote, childEnv, storedSecrets: secrets.stored, childStderr });
+  }
+  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
 
@@ -81,8 +95,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
-    const secrets = (): string[] => chain.secretValues();
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets: secrets.stored, ...(pins ? { pins } : {}) });
+    const secretValues = (): string[] => chain.secretValues();
     try {
       log = new AuditLog({
         server,
@@ -92,7 +106,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
         includeAllowed: config.logging.includeAllowed,
         includeBlocked: config.logging.includeBlocked,
         stderr: o.stderr === process.stderr ? undefined : o.stderr,
-        secrets,
+        secrets: secretValues,
       });
     } catch (err) {
       throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
@@ -114,6 +128,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     enforce: config.enforce,
     identity: identity.derived ? 'derived from the command' : '--name',
     pins: store?.path ?? 'off',
+    ...(secrets.store !== undefined ? { stored_secrets: Object.keys(secrets.stored), secret_store: secrets.store } : {}),
   });
   // A withheld setting makes a server fall back silently (server-memory then writes into npx's cache): say so now, not only on a crash.
   const settings = withheldSettings(childEnv.withheld);
@@ -150,6 +165,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   void relay.start().then(() => child.shutdown());
   child.attached();
   const exit = await child.exited;
+  stderrMask?.flush();
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
   await store?.flush(EXIT_PIN_FLUSH_MS);

@@ -79,6 +79,13 @@ export interface ChainOptions {
    * @throws GuardError `RULES_INVALID` (from the default) when a model file is bad
    */
   readonly models?: Models | null;
+  /**
+   * Secrets from the store that the proxy gives the server (variable name → value):
+   * DLP looks for them in both directions, whatever `dlp.scan_env` says (the
+   * agent must not send them anywhere, the server must not hand them back).
+   * @default {}
+   */
+  readonly storedSecrets?: Readonly<Record<string, string>>;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -147,7 +154,9 @@ export class ScanChain {
     ];
     const poisoning = builtin.filter((r) => r.category === 'tool-poisoning');
     this.ruleCount = dlp.length + injection.length + poisoning.length;
-    if (config.dlp.scanEnv) this.#envSecrets = new EnvSecrets(options.env ?? process.env);
+    const stored = config.dlp.enabled ? (options.storedSecrets ?? {}) : {};
+    const hasStored = Object.keys(stored).length > 0;
+    if (config.dlp.scanEnv || hasStored) this.#envSecrets = new EnvSecrets(options.env ?? process.env, stored, config.dlp.scanEnv);
     if (config.dlp.enabled && dlp.length > 0) {
       this.#dlp = new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {});
       this.#scanners.push(this.#dlp);
@@ -162,13 +171,13 @@ export class ScanChain {
     ];
     const models = options.models === undefined ? loadModels() : options.models;
     const injectionModel = models && config.injection.enabled ? new ModelCheck(models.injection, config.injection.model) : undefined;
-    if (responseRules.length > 0 || injectionModel) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel));
+    if (responseRules.length > 0 || injectionModel || hasStored) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel, hasStored ? this.#envSecrets : undefined));
     const poisoningModel = models ? new ModelCheck(models['tool-poisoning'], config.poisoning.model) : undefined;
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
       // The injection scorer reads every response: with it on, no response can skip the full path.
-      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined });
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined && !hasStored });
     }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));

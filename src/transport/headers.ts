@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { GuardError } from '../errors.js';
+import { referencedName } from '../secrets/reference.js';
+import type { StoreChoice } from '../secrets/store.js';
 
 /** One header to send with every request to the upstream. */
 export interface UpstreamHeader {
@@ -116,4 +118,24 @@ export function inlineSecretWarnings(inline: readonly string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Header values that are references to stored secrets (`secret:NAME`, issue 16; `setup
+ * --move-secrets` writes them into a wrapped entry's `env` block) replaced by the stored
+ * value. The store is opened only when there is a reference.
+ * @throws GuardError `INPUT_INVALID` when a referenced secret is missing (naming the header
+ *   and the store name, never a value)
+ */
+export async function resolveHeaderSecrets(headers: readonly UpstreamHeader[], env: NodeJS.ProcessEnv, configStore: StoreChoice | undefined): Promise<UpstreamHeader[]> {
+  if (!headers.some((h) => referencedName(h.value) !== undefined)) return [...headers];
+  const { openSecretStore, storeChoice } = await import('../secrets/store.js');
+  const store = await openSecretStore(storeChoice({ env, config: configStore }), env);
+  return headers.map((h) => {
+    const name = referencedName(h.value);
+    if (name === undefined) return h;
+    const found = store.get(name);
+    if (found === undefined) throw new GuardError('INPUT_INVALID', `header ${h.name}: no secret named "${name}" in ${store.describe()}; store it with: mcp-guard secrets set ${name}`);
+    return { name: h.name, value: checkValue(h.name, found.value, 'header') };
+  });
 }

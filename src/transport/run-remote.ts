@@ -21,7 +21,7 @@ import type { CompiledRule } from '../scan/rule-pack.js';
 import type { PinStore } from '../pins/store.js';
 import { serverIdentity } from '../pins/identity.js';
 import { HttpUpstream, type UpstreamTransport } from './http-upstream.js';
-import { headerSecrets, type UpstreamHeader } from './headers.js';
+import { headerSecrets, resolveHeaderSecrets, type UpstreamHeader } from './headers.js';
 import { ListenServer, MCP_PATH, type SessionBackend } from './listen.js';
 import type { ListenAddress } from './listen-guard.js';
 
@@ -40,6 +40,10 @@ export interface Prepared {
   readonly store: PinStore | undefined;
   readonly stateNote: string | undefined;
   readonly childEnv: ChildEnv;
+  /** Values of `--env NAME=secret:…` / `env.secrets` (issue 16): masked like the chain masks them for a stdio child. */
+  readonly storedSecrets: Readonly<Record<string, string>>;
+  /** Where a child's stderr goes (masked when there are stored secrets). */
+  readonly childStderr: NodeJS.WritableStream;
 }
 
 /** A session's server: an upstream HTTP session or a child process. */
@@ -58,8 +62,10 @@ interface Backend {
  *   1 when the upstream went away, a child's status in the stdio-child case
  * @throws GuardError `CONFIG_INVALID` (audit log), `SPAWN_FAILED` (listen with a command, at the first session)
  */
-export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepared): Promise<number> {
+export async function runRemote(o: ProxyRunOptions, given: RemoteOptions, p: Prepared): Promise<number> {
   const { config, rules, store } = p;
+  // Header values may name stored secrets (`secret:NAME`, as setup --move-secrets writes them).
+  const r: RemoteOptions = given.upstream === undefined ? given : { ...given, upstream: { ...given.upstream, headers: await resolveHeaderSecrets(given.upstream.headers, o.env, config.secretStore) } };
   const identity = r.upstream !== undefined ? serverIdentity(o.name, 'upstream', [r.upstream.url.href], rules) : serverIdentity(o.name, o.command, o.args, rules);
   const server = identity.id;
   const secrets = new Set<string>(headerSecrets(r.upstream?.headers ?? []));
@@ -68,11 +74,12 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
   const log = openAuditLog(config, server, o.stderr, () => [...secrets, ...[...chains].flatMap((c) => c.secretValues())]);
   const late: { log?: AuditLog } = { log };
   const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
+  for (const v of Object.values(p.storedSecrets)) secrets.add(v);
   for (const w of [...p.warnings, ...(p.stateNote !== undefined ? [p.stateNote] : []), ...(r.upstream?.warnings ?? []), ...(r.listen?.warnings ?? [])]) log.warn(w);
 
   /** One session: its own chain and relay over the given client streams. */
   const session = (clientIn: Readable, clientOut: Writable, backend: Backend): { relay: Relay; chain: ScanChain } => {
-    const chain = sessionChain(config, o.env, rules, pins);
+    const chain = sessionChain(config, o.env, rules, pins, p.storedSecrets);
     chains.add(chain);
     chain.warmUp();
     const relay = new Relay({
@@ -130,7 +137,7 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
       let backend: Backend | undefined;
       let chain: ScanChain | undefined;
       const closed = (async (): Promise<void> => {
-        backend = r.upstream !== undefined ? upstream() : await childBackend(o, p.childEnv, log, id);
+        backend = r.upstream !== undefined ? upstream() : await childBackend(o, p.childEnv, p.childStderr, log, id);
         const s = session(clientIn, clientOut, backend);
         chain = s.chain;
         void s.relay.start().then(() => backend?.shutdown());
@@ -164,8 +171,8 @@ export async function runRemote(o: ProxyRunOptions, r: RemoteOptions, p: Prepare
 }
 
 /** A child process per `--listen` session (`-- COMMAND`). */
-async function childBackend(o: ProxyRunOptions, env: ChildEnv, log: AuditLog, session: string): Promise<Backend> {
-  const child = await spawnChild(o.command, o.args, env.env, { stderr: o.stderr, cwd: o.cwd });
+async function childBackend(o: ProxyRunOptions, env: ChildEnv, stderr: NodeJS.WritableStream, log: AuditLog, session: string): Promise<Backend> {
+  const child = await spawnChild(o.command, o.args, env.env, { stderr, cwd: o.cwd });
   log.info('server started', { session, pid: child.process.pid });
   return {
     serverIn: child.process.stdin as Writable,
@@ -185,8 +192,8 @@ async function childBackend(o: ProxyRunOptions, env: ChildEnv, log: AuditLog, se
  * The scanner chain of one session (it holds drift state and the session binding).
  * @throws GuardError `RULES_INVALID` when a user pattern cannot be compiled
  */
-function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins']): ScanChain {
-  return new ScanChain({ config, env, rules, requireList: true, ...(pins ? { pins } : {}) });
+function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins'], storedSecrets: Readonly<Record<string, string>>): ScanChain {
+  return new ScanChain({ config, env, rules, requireList: true, storedSecrets, ...(pins ? { pins } : {}) });
 }
 
 /**

@@ -16,7 +16,8 @@ import { runSetup } from '../../src/clients/setup.js';
 import { runRemove } from '../../src/clients/remove.js';
 import { assess } from '../../src/clients/assess.js';
 import { parseWrapped, type Launcher } from '../../src/clients/wrap.js';
-import { makeHome, snapshot, type FakeHome } from '../clients/helpers.js';
+import { FAKE_SECRETS, makeHome, snapshot, type FakeHome } from '../clients/helpers.js';
+import { runInProcess } from '../secrets/helpers.js';
 import { BIN, tempDir } from '../helpers.js';
 import { startFaultServer } from './helpers.js';
 
@@ -117,6 +118,34 @@ describe('setup --remote', () => {
       await client.close();
       expect(readFileSync(log, 'utf8')).toContain('"authorization":"Bearer wrapped-secret-0123456789"');
       expect(err).not.toContain('wrapped-secret');
+    } finally {
+      await server.stop();
+    }
+  });
+  it('setup --remote then --move-secrets: the header token moves to the store and the proxy reads it from there', async () => {
+    const log = join(tempDir(), 'headers.jsonl');
+    const server = await startFaultServer({ HEADERS_LOG: log });
+    const token = FAKE_SECRETS['@@GITHUB_TOKEN@@'] as string;
+    const env = { HOME: h.home, PATH: process.env['PATH'] ?? '', XDG_CONFIG_HOME: join(h.home, '.config'), XDG_STATE_HOME: join(h.home, '.local', 'state'), MCP_GUARD_CONFIG: '', MCP_GUARD_SECRET_STORE: 'file' };
+    try {
+      const file = join(h.home, '.cursor', 'mcp.json');
+      mkdirSync(join(h.home, '.cursor'), { recursive: true });
+      writeFileSync(file, JSON.stringify({ mcpServers: { remote: { url: server.url, headers: { Authorization: `Bearer ${token}` } } } }, null, 2));
+      const setup = await runInProcess(['cursor', 'setup', '--scope', 'user', '--remote', '--move-secrets'], env);
+      expect(setup.code).toBe(0);
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain(token);
+      const entry = JSON.parse(text).mcpServers.remote as { command: string; args: string[]; env: Record<string, string> };
+      expect(entry.env['MCP_GUARD_HEADER_AUTHORIZATION']).toMatch(/^secret:/);
+      const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...env, ...entry.env }, stderr: 'pipe' });
+      let err = '';
+      transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+      const client = new Client({ name: 'agent', version: '1' });
+      await client.connect(transport);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+      await client.close();
+      expect(readFileSync(log, 'utf8')).toContain(`"authorization":"Bearer ${token}"`);
+      expect(err).not.toContain(token);
     } finally {
       await server.stop();
     }
