@@ -27,6 +27,7 @@ import type { SecretSink } from '../clients/move-secrets.js';
 
 interface ChangeFlags {
   scope: ScopeFilter;
+  remote?: boolean;
   dryRun?: boolean;
   config?: string;
   includeUnrecorded?: boolean;
@@ -116,7 +117,7 @@ function setupAction(clients: readonly ClientDef[], io: CliIO, setExitCode: (cod
     const dryRun = flags.dryRun === true;
     const store = flags.moveSecrets === true ? await configuredStore(io, flags.store) : undefined;
     const moveSecrets = store !== undefined ? { finder: secretFinder(loadRulePacks()), sink: storeSink(store, dryRun) } : undefined;
-    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, moveSecrets, ...(dryRun ? { mask: masker() } : {}) });
+    const reports = runSetup({ clients, env: io.env, cwd: io.cwd, scope: flags.scope, dryRun, configPath, launcher, moveSecrets, remote: flags.remote === true, ...(dryRun ? { mask: masker() } : {}) });
     for (const r of reports) if (r.diff !== undefined) io.stdout.write(r.diff);
     io.stdout.write(formatChangeReport(reports, { action: 'setup', dryRun, env: io.env, clientNames: clients.map((c) => c.name) }));
     if (store !== undefined) {
@@ -152,6 +153,7 @@ export function registerClientCommands(program: Command, io: CliIO, setExitCode:
       .command('setup')
       .description(`wrap every stdio MCP server of ${who} in mcp-guard proxy`)
       .addOption(scopeOption())
+      .option('--remote', 'also wrap remote (http/sse) servers in proxy --upstream; header values move to the entry\'s env block')
       .option('--dry-run', 'print a unified diff per file and write nothing')
       .option('-c, --config <file>', 'mcp-guard config the wrapped servers use (written as an absolute path)')
       .option('--move-secrets', 'move secrets written inline in env blocks to the secret store; entries then name them (--env NAME=secret:STORE_NAME)')

@@ -168,7 +168,9 @@ function assessServers(options: AssessOptions, finder: SecretFinder | undefined)
       const args = Array.isArray(ref.value['args']) ? ref.value['args'].filter((a): a is string => typeof a === 'string') : [];
       const info = command !== undefined ? parseWrapped(command, args) : undefined;
       const url = ['url', 'httpUrl', 'serverUrl'].map((k) => ref.value[k]).find((v): v is string => typeof v === 'string');
-      const inner = kind.kind === 'remote' ? undefined : (info?.command ?? command);
+      // A remote entry wrapped by setup --remote (proxy --upstream URL) is assessed by its URL.
+      const upstream = info?.upstream;
+      const inner = kind.kind === 'remote' || upstream !== undefined ? undefined : (info?.command ?? command);
       servers.push({
         ...base,
         scope: ref.container.scope,
@@ -178,8 +180,8 @@ function assessServers(options: AssessOptions, finder: SecretFinder | undefined)
         kind: kind.kind === 'wrapped' ? 'stdio' : kind.kind,
         wrapped: kind.kind === 'wrapped',
         config: kind.kind === 'wrapped' ? (info?.config ?? null) : null,
-        command: inner ?? null,
-        risk: classifyRisk(ref.name, inner, info?.args ?? args, kind.kind === 'remote' ? url : undefined),
+        command: inner ?? upstream ?? null,
+        risk: classifyRisk(ref.name, inner, info?.args ?? args, kind.kind === 'remote' ? url : upstream),
         secrets: finder === undefined ? [] : entrySecrets(ref.value, finder),
         storedSecrets: kind.kind === 'wrapped' ? secretReferences(args).map((r) => ({ ...r, present: options.hasSecret?.(r.store) ?? null })) : [],
       });

@@ -83,6 +83,10 @@ export function planRemove(input: PlanInput, includeUnrecorded = false, restoreS
       out = exact;
       expected.set(entryKey(ref), full.original);
       items.push({ ...base, status: 'restored' });
+    } else if (unwrapEntry(ref.value) === undefined) {
+      // A remote entry wrapped by setup --remote, edited since: there is no inner command to unwrap to.
+      items.push({ ...base, status: 'read-only', note: 'a remote entry wrapped by setup --remote and edited since (or wrapped by hand): put it back by hand' });
+      continue;
     } else {
       const unwrapped = unwrapEntry(ref.value, record === undefined || 'args' in record.original) as Record<string, unknown>;
       const args = unwrapped['args'] as string[] | undefined;

@@ -62,7 +62,7 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
     lines.push(
       `Wrapped ${plural(count(reports, 'wrapped'), 'server')} (${verb} ${plural(files, 'file')}); ` +
         `${count(reports, 'already-wrapped') + count(reports, 'env-added')} already wrapped` +
-        `${count(reports, 'env-added') > 0 ? ` (${count(reports, 'env-added')} now pass their env block)` : ''}; ${count(reports, 'remote')} remote left alone (mcp-guard protects stdio servers only)` +
+        `${count(reports, 'env-added') > 0 ? ` (${count(reports, 'env-added')} now pass their env block)` : ''}; ${count(reports, 'remote')} remote left alone (setup --remote wraps them in proxy --upstream)` +
         `${count(reports, 'read-only') + count(reports, 'invalid') > 0 ? `; ${count(reports, 'read-only') + count(reports, 'invalid')} skipped` : ''}.`,
     );
   } else {

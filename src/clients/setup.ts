@@ -7,6 +7,9 @@
  */
 import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions, type FilePlan, type FileReport, type ItemReport, type PlanInput } from './apply.js';
 import { editorFor } from './config-file.js';
+import { GuardError } from '../errors.js';
+import { entryJson, wrapRemoteEntry, wrapRemoteToml } from './remote-wrap.js';
+import type { ConfigLocation, EntryRef } from './types.js';
 import { recordKey, type SetupRecord } from './state.js';
 import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
 import { maskMoved, moveSecrets, scrubRecord, type SecretSink } from './move-secrets.js';
@@ -14,6 +17,8 @@ import type { SecretFinder } from './secrets.js';
 
 /** Options of {@link runSetup}. */
 export interface SetupOptions extends ChangeOptions {
+  /** `--remote`: also wrap remote (http/sse) entries in `proxy --upstream` (remote-wrap.ts). @default false */
+  readonly remote?: boolean;
   /** Absolute path of the mcp-guard config, written as `-c` into every wrapped entry. */
   readonly configPath?: string | undefined;
   /** @default {@link resolveLauncher}() */
@@ -42,7 +47,25 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
     const kind = classifyEntry(ref.value, client.urlTransport);
     const base = { name: ref.name, scope: ref.container.scope, container: ref.container.path, transport: kind.transport };
     expected.set(entryKey(ref), ref.value);
-    if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
+    // The Pick above is left as it was so concurrent edits of that line merge; runSetup passes every option.
+    if (kind.kind === 'remote' && (options as Pick<SetupOptions, 'remote'>).remote === true) {
+      // setup --remote (issue 15): the whole entry is rewritten; remove restores its text from the record.
+      const wrapOptions = { name: ref.name, configPath: options.configPath, launcher };
+      const at = offsetOf(out, location, ref);
+      const w =
+        ref.readOnly !== undefined
+          ? { skip: ref.readOnly }
+          : location.format === 'toml'
+            ? wrapRemoteToml(ref.value, out.slice(at, at + ref.length), wrapOptions)
+            : wrapRemoteEntry(ref.value, kind.transport === 'sse' ? 'sse' : 'http', wrapOptions);
+      if ('skip' in w) items.push({ ...base, status: 'remote', note: w.skip });
+      else {
+        out = out.slice(0, at) + ('text' in w ? w.text : entryJson(w.entry, out, at, ref.length)) + out.slice(at + ref.length);
+        expected.set(entryKey(ref), w.entry);
+        wrappedRefs.push(ref);
+        items.push({ ...base, status: 'wrapped', ...(w.note !== undefined ? { note: w.note } : {}) });
+      }
+    } else if (kind.kind === 'remote') items.push({ ...base, status: 'remote' });
     else if (kind.kind === 'wrapped') {
       const fix = ref.readOnly === undefined ? addEnvPassthrough(ref.value) : undefined;
       if (fix === undefined) items.push({ ...base, status: 'already-wrapped' });
@@ -122,4 +145,11 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
  */
 export function runSetup(options: SetupOptions): FileReport[] {
   return applyToFiles(options, (input) => planSetup(input, options));
+}
+
+/** Where `ref` starts in `text` now (earlier edits in the same file may have moved it; setup --remote). */
+function offsetOf(text: string, location: ConfigLocation, ref: EntryRef): number {
+  const now = listEntries(text, location).find((r) => entryKey(r) === entryKey(ref));
+  if (now === undefined) throw new GuardError('INPUT_INVALID', `${location.file}: entry ${ref.name} not found`);
+  return now.offset;
 }

@@ -74,8 +74,11 @@ export interface WrappedInfo {
   /** The `-c`/`--config` value, if any. */
   readonly config: string | undefined;
   readonly envNames: readonly string[];
+  /** The inner command ('' for a `--upstream` entry). */
   readonly command: string;
   readonly args: readonly string[];
+  /** The `--upstream` URL of a wrapped remote entry. */
+  readonly upstream?: string;
 }
 
 const LAUNCHER_NAME = /^mcp-guard(?:@[^/\\]*)?(?:\.(?:c?m?js|cmd|exe|ps1))?$/i;
@@ -95,9 +98,19 @@ export function parseWrapped(command: string, args: readonly string[]): WrappedI
   const at = line.findIndex((w, i) => LAUNCHER_NAME.test(baseName(w)) && line[i + 1] === 'proxy');
   if (at === -1) return undefined;
   const rest = line.slice(at + 2);
+  // `proxy … --upstream URL` (setup --remote, remote-wrap.ts) has no `--` and no inner command.
+  const up = rest.indexOf('--upstream');
+  const upstream = up !== -1 && !rest.slice(0, up).includes('--') ? rest[up + 1] : undefined;
+  if (upstream !== undefined) return { ...options(rest, rest.length), command: '', args: [], upstream };
   const dash = rest.indexOf('--');
   const inner = dash === -1 ? undefined : rest[dash + 1];
   if (inner === undefined) return undefined;
+  return { ...options(rest, dash), command: inner, args: rest.slice(dash + 2) };
+}
+
+/** The `--name`, `-c` and `--env` values among the first `end` words of a proxy command line. */
+function options(rest: readonly string[], end: number): Pick<WrappedInfo, 'name' | 'config' | 'envNames'> {
+  const dash = end;
   let name: string | undefined;
   let config: string | undefined;
   const envNames: string[] = [];
@@ -113,7 +126,7 @@ export function parseWrapped(command: string, args: readonly string[]): WrappedI
     else if (w.startsWith('--config=')) config = w.slice(9);
     else if (w.startsWith('--env=')) envNames.push(w.slice(6).split('=')[0] as string);
   }
-  return { name, config, envNames, command: inner, args: rest.slice(dash + 2) };
+  return { name, config, envNames };
 }
 
 /** Names of the variables an entry gives its server: keys of `env`, plus Codex's `env_vars`. */
@@ -149,7 +162,7 @@ export function addEnvPassthrough(entry: Entry): EnvPassthroughFix | undefined {
   const args = strings(entry['args']);
   if (typeof command !== 'string' || args === undefined) return undefined;
   const info = parseWrapped(command, args);
-  if (info === undefined) return undefined;
+  if (info === undefined || info.upstream !== undefined) return undefined;
   const line = [command, ...args];
   const at = line.findIndex((w, i) => LAUNCHER_NAME.test(baseName(w)) && line[i + 1] === 'proxy');
   const options = line.slice(at + 2);
@@ -224,7 +237,8 @@ export function unwrapEntry(entry: Entry, hadArgs = true): Entry | undefined {
   const args = strings(entry['args']);
   if (typeof command !== 'string' || args === undefined) return undefined;
   const info = parseWrapped(command, args);
-  if (info === undefined) return undefined;
+  // A wrapped remote entry has no inner command to put back: only its recorded text restores it.
+  if (info === undefined || info.upstream !== undefined) return undefined;
   return withCommand(entry, info.command, hadArgs || info.args.length > 0 ? [...info.args] : undefined);
 }
 

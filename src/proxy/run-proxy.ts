@@ -18,6 +18,7 @@ import { PinStore, defaultPinStorePath } from '../pins/store.js';
 import type { serverIdentity as ServerIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
 import { resolveSecretSpecs } from '../secrets/resolve.js';
+import type { RemoteOptions } from '../transport/run-remote.js';
 
 /** The masking stderr for a server given stored secrets (loaded only then). */
 async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<string, string>>): Promise<{ write(c: Buffer | string): boolean; flush(): void }> {
@@ -52,6 +53,8 @@ export interface ProxyRunOptions {
   /** Forward these process signals to the child (default: true, uses `process`). */
   readonly forwardSignals?: boolean;
   readonly observer?: FrameObserver | undefined;
+  /** `--upstream` / `--listen` (src/transport/run-remote.ts); `command` is '' when there is no child. */
+  readonly remote?: RemoteOptions | undefined;
 }
 
 /**
@@ -75,6 +78,11 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   const childEnv = buildChildEnv(o.env, { specs: secrets.specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
   // A server must not write a stored secret into the agent's logs either: its stderr is masked then.
   const stderrMask = Object.keys(secrets.stored).length > 0 ? await maskedStderr(o.stderr, secrets.stored) : undefined;
+  // --upstream / --listen (src/transport): the same chain and log, another transport under the relay.
+  if (o.remote !== undefined) {
+    const childStderr = (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr;
+    return (await import('../transport/run-remote.js')).runRemote(o, o.remote, { config, warnings, source, rules, store, stateNote, childEnv, storedSecrets: secrets.stored, childStderr });
+  }
   const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
