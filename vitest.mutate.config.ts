@@ -27,7 +27,7 @@ export const TESTS_FOR: Record<string, readonly string[]> = {
   // The pack tests (test/*-rules.test.ts) also run the matcher and normaliser, over every rule and
   // evasion; a mutant in module-level code reruns the whole set, which took hours on 2 shared cores.
   'src/scan/matcher.ts': ['test/matcher.test.ts', 'test/scanners.test.ts'],
-  'src/scan/normalize.ts': ['test/matcher.test.ts', 'test/reliability/scan-robustness.test.ts'],
+  'src/scan/normalize.ts': ['test/normalize.test.ts', 'test/matcher.test.ts', 'test/reliability/scan-robustness.test.ts'],
 };
 
 const targets = (process.env['MCP_GUARD_MUTATE'] ?? '').split(',').filter((f) => f in TESTS_FOR);
