@@ -156,6 +156,12 @@ const NFKC_CHUNK = 1 << 16;
  * so a combining sequence is not split.
  * @throws ScanLimitError when the growth uses up the frame's budget
  */
+const COMBINING_AT = /^\p{M}/u;
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
 function nfkcBounded(text: string): string {
   if (text.length <= NFKC_CHUNK) {
     const out = text.normalize('NFKC');
@@ -165,11 +171,19 @@ function nfkcBounded(text: string): string {
   const parts: string[] = [];
   for (let i = 0; i < text.length; ) {
     let end = Math.min(text.length, i + NFKC_CHUNK);
+    let ascii = false;
     for (let j = end; j < text.length && j < end + 64; j++) {
       if (text.charCodeAt(j) < 0x80) {
         end = j;
+        ascii = true;
         break;
       }
+    }
+    // No ASCII near: never cut a surrogate pair (its character would escape folding), nor
+    // a base character from the combining marks after it (back off up to 64 units).
+    if (!ascii && end < text.length) {
+      for (let k = 0; k < 64 && end > i + 1 && COMBINING_AT.test(text.slice(end, end + 2)); k++) end--;
+      if (end > i + 1 && isLowSurrogate(text.charCodeAt(end))) end--;
     }
     const chunk = text.slice(i, end);
     const out = chunk.normalize('NFKC');
