@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ExitCode, GuardError } from '../errors.js';
 import { parseConfigText, type GuardConfig } from '../config/load.js';
 import { addTrust, readTrust, removeTrust, sha256Hex, trustState, trustStorePath } from '../config/trust.js';
+import { configJsonSchema } from '../config/json-schema.js';
 import type { CliIO } from './io.js';
 
 const HELP = `
@@ -21,7 +22,8 @@ Examples:
   $ mcp-guard config trust                  # ./mcp-guard.yaml
   $ mcp-guard config trust ~/work/api/mcp-guard.yaml
   $ mcp-guard config list
-  $ mcp-guard config untrust`;
+  $ mcp-guard config untrust
+  $ mcp-guard config schema > mcp-guard.schema.json   # JSON Schema of the whole config, for editors`;
 
 const short = (hash: string): string => hash.slice(0, 12);
 
@@ -85,6 +87,14 @@ export function registerConfigCommands(program: Command, io: CliIO, setExit: (co
     .action((path: string | undefined) => {
       const file = target(path);
       print([removeTrust(trustStorePath(io.env), file) ? `No longer trusted: ${file}.` : `${file} was not trusted.`]);
+      setExit(ExitCode.OK);
+    });
+
+  config
+    .command('schema')
+    .description('print the JSON Schema (draft 2020-12) of the config file, for editors to complete and check it')
+    .action(() => {
+      io.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
       setExit(ExitCode.OK);
     });
 

@@ -7,6 +7,7 @@ import { DEFAULT_NORMALIZE_CHARS } from '../scan/budget.js';
 import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
+import { normalizePolicy, type PolicyConfig } from '../policy/config.js';
 
 /** A user pattern from `dlp.patterns` or `response_scanning.patterns`. */
 export interface UserPattern {
@@ -80,6 +81,8 @@ export interface GuardConfig {
   readonly normalizeChars: number;
   /** What a frame that reaches a scan limit gets. */
   readonly onScanLimit: 'block' | 'warn';
+  /** `guard_policy` (src/policy/config.ts). */
+  readonly policy: PolicyConfig;
 }
 
 /** Map Pipelock's action words onto ours: `strip` is redact; `ask` has no one to ask on stdio, so it blocks. */
@@ -173,6 +176,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',
+    policy: normalizePolicy(raw.guard_policy),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
+import { policySchema } from '../policy/config.js';
 
 // zod is loaded on first use: with no config file, the proxy never needs it.
 const require = createRequire(import.meta.url);
@@ -203,6 +204,8 @@ function buildConfigSchema(z: typeof Zod) {
         on_scan_limit: z.enum(['block', 'warn']).optional(),
       })
       .optional(),
+    /** mcp-guard: the policy engine (src/policy/config.ts). */
+    guard_policy: policySchema(z).optional(),
   });
   return configSchema;
 }

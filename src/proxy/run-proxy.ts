@@ -71,7 +71,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   try {
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, requireList: true, ...(pins ? { pins } : {}) });
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
     const secrets = (): string[] => chain.secretValues();
     try {
       log = new AuditLog({
