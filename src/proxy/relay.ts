@@ -185,7 +185,7 @@ export class Relay {
       const ended = this.#clientEnded;
       this.#clientEnded = undefined;
       ended?.();
-    }
+    } else if (this.#heldFor === 'roots') this.#o.clientIn.resume(); // the client's roots answer must still be read
   }
 
   /** Write one frame (one or more buffers, sent together); pause `source` until `dest` drains. */
