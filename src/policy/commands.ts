@@ -224,8 +224,8 @@ function rawOf(w: Walk, n: AstNode): string {
   return n.loc ? w.src.slice(n.loc.start.char, n.loc.end.char + 1) : (n.text ?? '');
 }
 
-const isDecoder = (program: string, args: readonly AstNode[]): boolean => {
-  const a = args.map((x) => x.text ?? '');
+/** @param a the arguments' raw text (the parser decodes `\x..` even inside single quotes, printf's job) */
+const isDecoder = (program: string, a: readonly string[]): boolean => {
   if (program === 'base64' || program === 'base32' || program === 'basenc') return a.some((x) => /^-(?:[a-z]*d|D)$|^--decode$/.test(x));
   if (program === 'xxd') return a.some((x) => /^-[a-z]*r/.test(x));
   if (program === 'openssl') return a.some((x) => x === '-d' || x === 'base64' || x === 'enc');
@@ -298,7 +298,7 @@ function visitPipeline(n: AstNode, w: Walk): void {
         const node = x as AstNode;
         if (node.type === 'Command') {
           const p = programOf(node);
-          if (p && isDecoder(p.program, p.args)) found.push(true);
+          if (p && isDecoder(p.program, p.args.map((x) => rawOf(w, x)))) found.push(true);
         }
         for (const [k, v] of Object.entries(node)) if (k !== 'loc' && typeof v === 'object') walk(v);
       }
@@ -372,6 +372,7 @@ function fallbackScan(src: string, w: Walk): void {
     if (NETWORK.has(first)) add(w, 'network-pipe', 'cmd-network-pipe', 'data is piped into a network tool');
     if (SHELLS.has(first) && stages.slice(0, i).some((s) => s.some((t) => DOWNLOADERS.has(t)))) add(w, 'download-exec', 'cmd-download-exec', 'a download is piped into a shell or interpreter');
   });
+  if (/\bIFS=|\$\{?IFS\b/.test(src)) add(w, 'obfuscation', 'cmd-ifs', 'the command uses or sets IFS, which hides where words split');
   if (/\/dev\/(?:tcp|udp)\//.test(src)) add(w, 'network-pipe', 'cmd-network-pipe', 'output is redirected to a network socket (/dev/tcp)');
   if (/\b(?:sh|bash|zsh|eval|source)\b[^|;&]*\$\([^)]*\b(?:curl|wget)\b/.test(src)) add(w, 'download-exec', 'cmd-download-exec', 'the output of a download is executed');
   for (const t of stages.flat()) if (NETWORK.has(t)) w.network = true;
