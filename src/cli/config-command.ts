@@ -34,6 +34,8 @@ function weakenings(c: GuardConfig): string[] {
   if (!c.dlp.enabled) out.push('argument DLP is off');
   if (!c.injection.enabled) out.push('response prompt-injection scanning is off');
   if (!c.poisoning.enabled) out.push('tool-poisoning and drift scanning are off');
+  if (!c.policy.enabled) out.push('the policy engine (guard_policy) is off');
+  else if (!c.policy.paths.defaultDeny) out.push('guard_policy: the built-in path deny globs (~/.ssh, .env, ~/.aws, agent MCP configs) are off');
   if (c.suppress.length > 0) out.push(`${c.suppress.length} suppression(s): ${c.suppress.map((s) => s.rule).join(', ')}`);
   if (c.envPassthrough.length > 0) out.push(`passes to the server: ${c.envPassthrough.join(', ')}`);
   return out;

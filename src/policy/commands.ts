@@ -16,6 +16,10 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
+/** Longest command the parser reads (UTF-16 units); `sh -c` strings are followed this many levels deep. */
+export const MAX_COMMAND_CHARS = 16_384;
+const MAX_DEPTH = 3;
+
 interface AstNode {
   readonly type: string;
   readonly text?: string;
@@ -273,7 +277,8 @@ function visitCommand(n: AstNode, w: Walk): void {
     // `sh -c 'inner'` and `eval 'inner'`: the inner string is a command too.
     const ci = p.args.findIndex((a) => /^-[a-z]*c$/.test(a.text ?? ''));
     const inner = p.program === 'eval' ? p.args.map((a) => a.text ?? '').join(' ') : ci >= 0 ? p.args[ci + 1]?.text : undefined;
-    if (inner !== undefined && w.depth < 3) {
+    if (inner !== undefined && w.depth >= MAX_DEPTH) add(w, 'unparsable', 'cmd-unparsable', `sh -c strings are nested deeper than ${MAX_DEPTH} levels`);
+    else if (inner !== undefined) {
       const sub = analyzeCommand(inner, w.opts, w.depth + 1);
       for (const q of sub.problems) add(w, q.check, q.rule, q.reason);
       w.programs.push(...sub.programs);
@@ -386,6 +391,12 @@ function fallbackScan(src: string, w: Walk): void {
 export function analyzeCommand(command: string, opts: CommandOptions, depth = 0): CommandAnalysis {
   parser ??= require('@ericcornelissen/bash-parser') as Parse;
   const w: Walk = { src: '', problems: [], programs: [], paths: [], network: false, opts, depth };
+  if (command.length > MAX_COMMAND_CHARS) {
+    // The parser's time grows with the input; a huge command gets the token scan only, and a finding.
+    fallbackScan(command.slice(0, MAX_COMMAND_CHARS * 4), w);
+    add(w, 'unparsable', 'cmd-too-long', `the command is over ${MAX_COMMAND_CHARS} characters, longer than the parser reads`);
+    return { problems: w.problems, programs: w.programs, paths: w.paths, network: w.network };
+  }
   // Fullwidth letters (ｃｕｒｌ) are read as the letters they look like, and reported.
   const folded = command.normalize('NFKC');
   if (folded !== command && /[\uff01-\uff5e]/.test(command)) add(w, 'obfuscation', 'cmd-fullwidth', 'the command has fullwidth letters, which read as ASCII to people');

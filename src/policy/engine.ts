@@ -38,6 +38,8 @@ const WRITE_WORDS = new Set(['write', 'edit', 'create', 'save', 'append', 'uploa
 const EXEC_WORDS = new Set(['run', 'exec', 'execute', 'spawn', 'launch', 'shell', 'bash', 'terminal', 'eval']);
 const SEND_WORDS = new Set(['fetch', 'http', 'request', 'post', 'send', 'upload', 'webhook', 'email', 'mail', 'publish', 'notify', 'slack', 'tweet', 'curl', 'browse', 'navigate', 'download', 'get']);
 const hasWord = (tool: string, words: ReadonlySet<string>): boolean => wordsOf(tool).some((w) => words.has(w));
+/** A value that is a path and nothing else: `/…`, `~/…`, `C:\…`, `file://…`, `../…`, with no spaces. */
+const LOOKS_LIKE_PATH = /^(?:~|\$HOME|\.\.?|[a-zA-Z]:|file:\/\/)?[/\\][^\s]*$/;
 const DATA_FLAGS = /^(?:-d|--data\S*|-F|--form\S*|-T|--upload-file|--post-\S+|-X|--request|--json)$/;
 
 function globRe(glob: string): RegExp {
@@ -45,8 +47,13 @@ function globRe(glob: string): RegExp {
 }
 const globTest = (glob: string, text: string): boolean => globRe(glob).test(text);
 
-function policy(rule: string, path: string, action: PolicyAction, reason: string, extra: Partial<Finding> = {}): Finding {
-  return { rule, category: 'policy', severity: 'high', path, action: action === 'off' ? 'warn' : action, reason, ...extra };
+/** A policy finding; undefined when the check's action is `off`. */
+function policy(rule: string, path: string, action: PolicyAction, reason: string, extra: Partial<Finding> = {}): Finding | undefined {
+  return action === 'off' ? undefined : { rule, category: 'policy', severity: 'high', path, action, reason, ...extra };
+}
+
+function push(findings: Finding[], f: Finding | undefined): void {
+  if (f !== undefined) findings.push(f);
 }
 
 function obj(v: Json | undefined): Record<string, Json> | undefined {
@@ -129,19 +136,21 @@ export class PolicyEngine {
     this.#pending = undefined;
     const m = input.message;
     if (input.direction === 'server-to-client' && input.context?.method === 'tools/list') return this.#list(m.result);
-    if (input.direction !== 'client-to-server' || m.method !== 'tools/call') return [];
+    if (input.direction !== 'client-to-server') return [];
+    if (m.method === 'resources/read') return this.#resourceRead(obj(m.params)?.['uri']);
+    if (m.method !== 'tools/call') return [];
     const params = obj(m.params);
     const tool = params?.['name'];
     if (typeof tool !== 'string') return [];
     const denied = this.#denied(tool);
-    if (denied !== undefined) return [policy('tool-denied', 'params.name', 'block', denied)];
+    if (denied !== undefined) return [policy('tool-denied', 'params.name', 'block', denied) as Finding];
     const findings: Finding[] = [];
     const limited = this.#rates.active ? this.#rates.take(tool, this.#now()) : undefined;
     if (limited) {
-      findings.push(policy('rate-limit', 'params.name', 'block', `the ${limited.limit === 'tool' ? 'tool' : 'session'}'s call rate limit is reached; retry in ${limited.retryAfter} s`, { retryAfter: limited.retryAfter }));
+      push(findings, policy('rate-limit', 'params.name', 'block', `the ${limited.limit === 'tool' ? 'tool' : 'session'}'s call rate limit is reached; retry in ${limited.retryAfter} s`, { retryAfter: limited.retryAfter }));
     }
     const call = this.#arguments(tool, params?.['arguments'], findings);
-    for (const hit of this.#session.check(call, this.#now())) findings.push(policy(hit.rule.name, 'params.name', hit.rule.action, `${hit.rule.description ?? hit.rule.name}: ${hit.reason}`));
+    for (const hit of this.#session.check(call, this.#now())) push(findings, policy(hit.rule.name, 'params.name', hit.rule.action, `${hit.rule.description ?? hit.rule.name}: ${hit.reason}`));
     this.#pending = { id: m.id, call };
     return findings;
   }
@@ -170,6 +179,16 @@ export class PolicyEngine {
     }
   }
 
+  /** `resources/read`: a `file:` URI is a path (deny globs and roots), an http(s) one a URL. */
+  #resourceRead(uri: Json | undefined): Finding[] {
+    if (typeof uri !== 'string') return [];
+    const findings: Finding[] = [];
+    const u = checkUrl(uri, this.#c.urls);
+    for (const q of u.problems) push(findings, policy(q.rule, 'params.uri', this.#c.urls.action, q.reason));
+    if (u.filePath !== undefined) this.#path(u.filePath, 'params.uri', findings, true);
+    return findings;
+  }
+
   /** Why `tool` is denied, or undefined when it is allowed. Deny wins over allow. */
   #denied(tool: string): string | undefined {
     const d = this.#access.deny.find((g) => globTest(g, tool));
@@ -187,7 +206,7 @@ export class PolicyEngine {
       const name = obj(t)?.['name'];
       if (typeof name !== 'string') return;
       const denied = this.#denied(name);
-      if (denied !== undefined) findings.push(policy('tool-denied', `result.tools[${i}]`, 'block', denied));
+      if (denied !== undefined) push(findings, policy('tool-denied', `result.tools[${i}]`, 'block', denied));
       if (this.#schemaTypes.size >= MAX_TOOLS && !this.#schemaTypes.has(name)) return;
       this.#schemaTypes.set(name, typesFromSchema(obj(t)?.['inputSchema']));
     });
@@ -210,7 +229,7 @@ export class PolicyEngine {
     let pathCount = 0;
     const leaves = collectStrings(args ?? {}, 'params.arguments').filter((l) => !l.isKey);
     if (leaves.length > MAX_LEAVES) {
-      findings.push(policy('policy-limit', 'params.arguments', 'block', `the call has over ${MAX_LEAVES} string arguments, more than the policy checks`));
+      push(findings, policy('policy-limit', 'params.arguments', 'block', `the call has over ${MAX_LEAVES} string arguments, more than the policy checks`));
       return { events, paths };
     }
     const write = hasWord(tool, WRITE_WORDS);
@@ -227,7 +246,7 @@ export class PolicyEngine {
         if (write || exec) paths.push(p.normalised);
       } else if (type === 'url') {
         const u = checkUrl(leaf.value, this.#c.urls);
-        for (const q of u.problems) findings.push(policy(q.rule, leaf.path, this.#c.urls.action, q.reason));
+        for (const q of u.problems) push(findings, policy(q.rule, leaf.path, this.#c.urls.action, q.reason));
         if (u.filePath !== undefined) {
           const p = this.#path(u.filePath, leaf.path, findings, true);
           if (p.sensitive) events.add('sensitive-read');
@@ -238,14 +257,21 @@ export class PolicyEngine {
       } else if (type === 'command') {
         events.add('shell').add('execute');
         const a = analyzeCommand(leaf.value, this.#c.commands);
-        for (const q of a.problems) findings.push(policy(q.rule, leaf.path, this.#commandAction(q.check), q.reason));
+        for (const q of a.problems) push(findings, policy(q.rule, leaf.path, this.#commandAction(q.check), q.reason));
         for (const w of a.paths) {
           const p = this.#path(w, leaf.path, findings, false);
           if (p.sensitive) events.add('sensitive-read');
           paths.push(p.normalised);
         }
         if (a.network && (a.problems.some((q) => q.check === 'network-pipe') || leaf.value.split(/\s+/).some((t) => DATA_FLAGS.test(t)))) events.add('network-send');
-      } else if (leaf.value.length > 16) dataArgs = true;
+      } else {
+        // An argument of no known type whose whole value is a path still meets the deny globs (not the roots).
+        if (LOOKS_LIKE_PATH.test(leaf.value)) {
+          const p = this.#path(leaf.value, leaf.path, findings, false, true);
+          if (p.sensitive && !write) events.add('sensitive-read');
+        }
+        if (leaf.value.length > 16) dataArgs = true;
+      }
     }
     if (write && pathCount > 0) events.add('write');
     if (!write && exec && paths.length > 0) events.add('execute');
@@ -257,9 +283,9 @@ export class PolicyEngine {
    * Path checks; findings go on `at`.
    * @param sandbox apply the roots too (false for path-like words inside a command: `ls /usr/bin` is fine)
    */
-  #path(raw: string, at: string, findings: Finding[], sandbox: boolean): { sensitive: boolean; normalised: string } {
+  #path(raw: string, at: string, findings: Finding[], sandbox: boolean, denyOnly = false): { sensitive: boolean; normalised: string } {
     const check = checkPath(raw, this.#ctx, sandbox ? this.roots : [], this.#deny, this.#sensitive);
-    for (const q of check.problems) findings.push(policy(q.rule, at, this.#c.paths.action, q.reason));
+    for (const q of check.problems) if (!denyOnly || q.rule === 'path-denied') push(findings, policy(q.rule, at, this.#c.paths.action, q.reason));
     return check;
   }
 
@@ -272,8 +298,8 @@ export class PolicyEngine {
   /** `enum`, `pattern`, `max_length` of one argument rule. */
   #valueRules(r: ArgRule & { readonly re?: RE2 }, value: string, at: string, findings: Finding[]): void {
     if (r.action === 'off') return;
-    if (r.enum !== undefined && !r.enum.includes(value)) findings.push(policy('arg-enum', at, r.action, `the value is not one of the ${r.enum.length} allowed values`));
-    if (r.re !== undefined && !r.re.test(value.isWellFormed() ? value : value.toWellFormed())) findings.push(policy('arg-pattern', at, r.action, 'the value does not match the configured pattern'));
-    if (r.maxLength !== undefined && value.length > r.maxLength) findings.push(policy('arg-max-length', at, r.action, `the value is ${value.length} characters, over the limit of ${r.maxLength}`));
+    if (r.enum !== undefined && !r.enum.includes(value)) push(findings, policy('arg-enum', at, r.action, `the value is not one of the ${r.enum.length} allowed values`));
+    if (r.re !== undefined && !r.re.test(value.isWellFormed() ? value : value.toWellFormed())) push(findings, policy('arg-pattern', at, r.action, 'the value does not match the configured pattern'));
+    if (r.maxLength !== undefined && value.length > r.maxLength) push(findings, policy('arg-max-length', at, r.action, `the value is ${value.length} characters, over the limit of ${r.maxLength}`));
   }
 }

@@ -7,7 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EVERYTHING, ROOT, connectProxied, tempDir, type Proxied } from '../helpers.js';
+import { pathToFileURL } from 'node:url';
+import { EVERYTHING, ROOT, connectProxied, errorOf, tempDir, type Proxied } from '../helpers.js';
+import { connectWithRoots } from './policy-helpers.js';
 
 const FILESYSTEM = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
 const MEMORY = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'index.js');
@@ -55,6 +57,32 @@ describe('the default policy on real npm servers', () => {
       expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();
     }
     expect(policyFindings(p.stderr())).toEqual([]);
+    // The policy was on all along: a secret path in the same session is refused.
+    const e = await errorOf(c.callTool({ name: 'read_text_file', arguments: { path: join(dir, '.env') } }));
+    expect(e.message).toMatch(/path-denied/);
+  });
+
+  it('server-filesystem with a client that declares roots: the client\'s roots sandbox both the server and the proxy', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.txt'), 'alpha\n');
+    const p = await connectWithRoots([FILESYSTEM, dir], ['--name', 'filesystem'], {}, () => [pathToFileURL(dir).href]);
+    open.push(p);
+    const c = p.client;
+    await c.listTools();
+    for (const [name, args] of [
+      ['list_allowed_directories', {}],
+      ['read_text_file', { path: join(dir, 'a.txt') }],
+      ['write_file', { path: join(dir, 'b.txt'), content: 'beta' }],
+      ['list_directory', { path: dir }],
+    ] as const) {
+      const r = await c.callTool({ name, arguments: args });
+      expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();
+    }
+    expect(p.rootsAsked()).toBeGreaterThanOrEqual(1);
+    expect(policyFindings(p.stderr())).toEqual([]);
+    // Outside the client's roots the proxy refuses before the server is asked.
+    const e = await errorOf(c.callTool({ name: 'read_text_file', arguments: { path: join(dir, '..', 'elsewhere.txt') } }));
+    expect(e.message).toMatch(/path-outside-roots/);
   });
 
   it('server-memory: entities, relations, observations, search, open, delete: nothing blocked or flagged', async () => {
@@ -81,7 +109,7 @@ describe('the default policy on real npm servers', () => {
   });
 
   it('server-everything: every tool a session would call, nothing blocked or flagged', async () => {
-    const p = await connectProxied([EVERYTHING], ['--name', 'everything']);
+    const p = await connectWithRoots([EVERYTHING], ['--name', 'everything'], {}, () => ['file:///srv/project']);
     open.push(p);
     const c = p.client;
     const tools = (await c.listTools()).tools;
@@ -95,8 +123,13 @@ describe('the default policy on real npm servers', () => {
       ['get-resource-reference', { resourceType: 'Text', resourceId: 1 }],
       ['get-resource-links', { count: 2 }],
       ['get-structured-content', { location: 'New York' }],
+      ['gzip-file-as-resource', { name: 'hello.txt.gz', data: 'data:text/plain;base64,aGVsbG8gd29ybGQ=' }],
+      ['toggle-simulated-logging', {}],
+      ['toggle-simulated-logging', {}],
+      ['trigger-long-running-operation', { duration: 0.2, steps: 2 }],
+      ['get-roots-list', {}],
     ].filter(([n]) => names.includes(n as string)) as Array<[string, Record<string, unknown>]>;
-    expect(calls.length).toBeGreaterThanOrEqual(5);
+    expect(calls.length).toBeGreaterThanOrEqual(10);
     for (const [name, args] of calls) {
       const r = await c.callTool({ name, arguments: args });
       expect(r.isError, `${name}: ${text(r)}`).toBeFalsy();

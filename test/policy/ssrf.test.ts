@@ -3,10 +3,10 @@
  * each its own case, plus public look-alikes that must pass.
  */
 import { describe, expect, it } from 'vitest';
-import { checkUrl } from '../../src/policy/urls.js';
+import { checkUrl, type UrlOptions } from '../../src/policy/urls.js';
 
-const DEFAULTS = { blockPrivate: true, allowHosts: [], denyHosts: [] };
-const rules = (url: string, o = DEFAULTS): string[] => checkUrl(url, o).problems.map((p) => p.rule);
+const DEFAULTS: UrlOptions = { blockPrivate: true, allowHosts: [], denyHosts: [] };
+const rules = (url: string, o: UrlOptions = DEFAULTS): string[] => checkUrl(url, o).problems.map((p) => p.rule);
 
 const BLOCKED: Array<[string, string, string]> = [
   ['metadata, dotted', 'http://169.254.169.254/latest/meta-data/iam/', 'url-metadata'],
