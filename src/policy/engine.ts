@@ -105,6 +105,13 @@ export class PolicyEngine {
     this.#session = new SessionRules(config.includeDefaultSessionRules ? loadDefaultSessionRules() : [], config.sessionRules);
   }
 
+  /** Load the lazily loaded libraries now (the proxy calls this while the server boots). */
+  warmUp(): void {
+    analyzeCommand('true', this.#c.commands);
+    checkUrl('http://127.0.0.1/', this.#c.urls);
+    this.#deny('/');
+  }
+
   /** True when the proxy should ask the client for its MCP roots (no roots configured, `client_roots` on). */
   get wantsClientRoots(): boolean {
     return this.#c.paths.clientRoots && this.#configRoots.length === 0;

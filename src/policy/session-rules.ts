@@ -4,7 +4,7 @@
  * The rules are data (rules/policy/session.yaml plus `guard_policy.session_rules`);
  * the history they look at is bounded.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,11 +37,41 @@ export function defaultRulesPath(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules', 'policy', 'session.yaml');
 }
 
+/** The prevalidated copy `npm run build` writes (dist/policy/session-rules.json), so the proxy starts without YAML and zod. */
+export function builtSessionRulesPath(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), 'session-rules.json');
+}
+
+/** Write {@link builtSessionRulesPath} from the YAML (the build calls this). @throws GuardError as {@link parseSessionRules} */
+export function buildSessionRules(path = defaultRulesPath(), out = builtSessionRulesPath()): number {
+  const rules = parseSessionRules(path);
+  writeFileSync(out, JSON.stringify({ mtimeMs: statSync(path).mtimeMs, rules }));
+  return rules.length;
+}
+
 /**
- * Load the built-in rules (rules/policy/session.yaml), validated with the config's own rule schema.
+ * The built-in rules: from the build's JSON copy when it is current (the YAML not modified since),
+ * else parsed from rules/policy/session.yaml.
  * @throws GuardError `RULES_INVALID` naming the file when it is missing or does not validate
  */
 export function loadDefaultSessionRules(path = defaultRulesPath()): SessionRule[] {
+  const built = builtSessionRulesPath();
+  if (path === defaultRulesPath() && existsSync(built)) {
+    try {
+      const copy = JSON.parse(readFileSync(built, 'utf8')) as { mtimeMs: number; rules: SessionRule[] };
+      if (copy.mtimeMs === statSync(path).mtimeMs && Array.isArray(copy.rules)) return copy.rules;
+    } catch {
+      // A damaged or stale build artefact: read the YAML below.
+    }
+  }
+  return parseSessionRules(path);
+}
+
+/**
+ * Parse and validate a session rules file with the config's own rule schema.
+ * @throws GuardError `RULES_INVALID` naming the file when it is missing or does not validate
+ */
+export function parseSessionRules(path: string): SessionRule[] {
   try {
     const yaml = require('yaml') as typeof Yaml;
     const z = require('zod') as typeof Zod;

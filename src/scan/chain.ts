@@ -186,6 +186,7 @@ export class ScanChain {
   warmUp(): void {
     for (const s of this.#scanners) s.warmUp?.();
     this.#fast?.warmUp();
+    this.#engine?.warmUp();
   }
 
   /** True while a `tools/call` would be refused as `call-before-list` (strict binding, no list seen yet). */
