@@ -19,6 +19,8 @@ const require = createRequire(import.meta.url);
 /** Longest command the parser reads (UTF-16 units); `sh -c` strings are followed this many levels deep. */
 export const MAX_COMMAND_CHARS = 16_384;
 const MAX_DEPTH = 3;
+/** A word that is a path: `/x`, `~/x`, `./x`, `../x`, `$HOME/x`. */
+const PATH_WORD = /^(?:~|\.{1,2}|\$HOME|\$\{HOME\})?\/\S/;
 
 interface AstNode {
   readonly type: string;
@@ -244,7 +246,10 @@ function visitCommand(n: AstNode, w: Walk): void {
     if (quoteSplit(raw)) add(w, 'obfuscation', 'cmd-quote-split', 'a word is split with quotes (c"a"t, pass\'\'wd), which hides what it says');
     if (braceExpansion(raw)) add(w, 'obfuscation', 'cmd-brace-expansion', 'brace expansion ({a,b}) builds words the text does not show');
     const t = word.text ?? '';
-    if (/^(?:~|\.{1,2})?\/\S/.test(t)) w.paths.push(t);
+    // A path word, also as curl's `@file` and as an option's value (`--data-binary=@/x`, `--config=/x`).
+    for (const c of new Set([t, t.replace(/^@/, ''), t.includes('=') ? t.slice(t.indexOf('=') + 1).replace(/^@/, '') : ''])) {
+      if (PATH_WORD.test(c)) w.paths.push(c);
+    }
   }
   for (const a of (n['prefix'] as AstNode[] | undefined) ?? []) {
     if (a.type === 'AssignmentWord' && /^IFS=/.test(a.text ?? '')) add(w, 'obfuscation', 'cmd-ifs', 'the command sets IFS, which changes how words split');

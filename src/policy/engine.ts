@@ -248,12 +248,18 @@ export class PolicyEngine {
       const type = this.#typeOf(tool, arg, rules.find((r) => r.type !== undefined));
       if (type === 'path') {
         pathCount++;
+        // A path argument holding a network URL is checked as a URL too: some servers fetch whatever they get.
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(leaf.value) && !/^file:/i.test(leaf.value)) {
+          for (const q of checkUrl(leaf.value, this.#c.urls).problems) push(findings, policy(q.rule, leaf.path, this.#c.urls.action, q.reason));
+        }
         const p = this.#path(leaf.value, leaf.path, findings, true);
         if (p.sensitive && !write) events.add('sensitive-read');
         if (write || exec) paths.push(p.normalised);
       } else if (type === 'url') {
         const u = checkUrl(leaf.value, this.#c.urls);
         for (const q of u.problems) push(findings, policy(q.rule, leaf.path, this.#c.urls.action, q.reason));
+        // A url argument holding a bare path (`/etc/shadow`, `~/.ssh/id_rsa`) meets the deny globs.
+        if (LOOKS_LIKE_PATH.test(leaf.value) && !/^file:/i.test(leaf.value)) this.#path(leaf.value, leaf.path, findings, false, true);
         if (u.filePath !== undefined) {
           const p = this.#path(u.filePath, leaf.path, findings, true);
           if (p.sensitive) events.add('sensitive-read');
