@@ -60,9 +60,11 @@ export interface CommandOptions {
 
 const NETWORK = new Set(['nc', 'ncat', 'netcat', 'socat', 'telnet', 'curl', 'wget', 'ssh', 'scp', 'sftp', 'rsync', 'ftp', 'tftp', 'openssl', 'nslookup', 'dig', 'host', 'http', 'https', 'xh', 'aria2c', 'httpie', 'mail', 'sendmail', 'mutt', 'smbclient', 'Invoke-WebRequest', 'iwr', 'irm', 'Invoke-RestMethod']);
 const DOWNLOADERS = new Set(['curl', 'wget', 'fetch', 'aria2c', 'http', 'https', 'xh', 'lwp-download', 'lwp-request', 'GET', 'iwr', 'irm', 'Invoke-WebRequest', 'Invoke-RestMethod', 'tftp', 'ftp']);
-const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'ash', 'python', 'python2', 'python3', 'perl', 'ruby', 'node', 'nodejs', 'deno', 'bun', 'php', 'lua', 'pwsh', 'powershell', 'iex', 'Invoke-Expression', 'source', '.', 'eval', 'exec']);
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'ash', 'python', 'python2', 'python3', 'perl', 'ruby', 'node', 'nodejs', 'deno', 'bun', 'php', 'lua', 'pwsh', 'powershell', 'iex', 'Invoke-Expression', 'source', '.', 'eval']);
+/** Shells whose `-c` string is a shell command too (an interpreter's `-c` is its own language). */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'ash', 'eval']);
 /** Programs that run their arguments as a command. */
-const WRAPPERS = new Set(['sudo', 'doas', 'env', 'command', 'builtin', 'nohup', 'time', 'timeout', 'nice', 'ionice', 'stdbuf', 'xargs', 'busybox', 'chroot', 'setsid', 'strace', 'unbuffer', 'watch', 'su', 'runuser']);
+const WRAPPERS = new Set(['sudo', 'doas', 'env', 'command', 'builtin', 'nohup', 'time', 'timeout', 'nice', 'ionice', 'stdbuf', 'xargs', 'busybox', 'chroot', 'setsid', 'strace', 'unbuffer', 'watch', 'su', 'runuser', 'coproc', 'exec']);
 
 function basename(word: string): string {
   const b = word.replace(/\\/g, '/').split('/').pop() ?? word;
@@ -281,7 +283,7 @@ function visitCommand(n: AstNode, w: Walk): void {
     }
     // `sh -c 'inner'` and `eval 'inner'`: the inner string is a command too.
     const ci = p.args.findIndex((a) => /^-[a-z]*c$/.test(a.text ?? ''));
-    const inner = p.program === 'eval' ? p.args.map((a) => a.text ?? '').join(' ') : ci >= 0 ? p.args[ci + 1]?.text : undefined;
+    const inner = !POSIX_SHELLS.has(p.program) ? undefined : p.program === 'eval' ? p.args.map((a) => a.text ?? '').join(' ') : ci >= 0 ? p.args[ci + 1]?.text : undefined;
     if (inner !== undefined && w.depth >= MAX_DEPTH) add(w, 'unparsable', 'cmd-unparsable', `sh -c strings are nested deeper than ${MAX_DEPTH} levels`);
     else if (inner !== undefined) {
       const sub = analyzeCommand(inner, w.opts, w.depth + 1);
@@ -338,7 +340,6 @@ function visit(node: unknown, w: Walk): void {
   if (n.type === 'Pipeline') visitPipeline(n, w);
   if (n.type === 'CommandExpansion') add(w, 'obfuscation', 'cmd-substitution', 'the command runs a command substitution ($(…) or backticks)');
   if (n.type === 'ParameterExpansion' && n['parameter'] === 'IFS') add(w, 'obfuscation', 'cmd-ifs', 'the command uses $IFS, which hides where words split');
-  if (n.type === 'ArithmeticExpansion') add(w, 'obfuscation', 'cmd-substitution', 'the command runs an arithmetic expansion');
   for (const [k, v] of Object.entries(n)) if (k !== 'loc' && typeof v === 'object') visit(v, w);
 }
 

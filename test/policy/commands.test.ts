@@ -66,6 +66,9 @@ const CLEAN = [
   'find . -name "*.ts" -newer package.json',
   'docker ps --format "{{.Names}}"',
   'node --version',
+  'python3 -c "print(1)"',
+  'echo $((1 + 2))',
+  'ls &> /dev/null',
 ];
 
 describe('ordinary commands are clean', () => {
