@@ -32,6 +32,9 @@ const MAX_TOOLS = 2048;
 const MAX_INFLIGHT = 1024;
 /** String leaves of one call's arguments that are checked, at most; past it the call is blocked. */
 const MAX_LEAVES = 10_000;
+/** Typed values (path, url) and commands one call may carry; past it the call is blocked (each costs µs to ms). */
+const MAX_TYPED = 1_000;
+const MAX_COMMANDS = 64;
 
 /** Words in a tool's name that make it a write, an execute, or an outbound send (`write_file`, `runCommand`, `send_email`). */
 const WRITE_WORDS = new Set(['write', 'edit', 'create', 'save', 'append', 'upload', 'move', 'rename', 'copy', 'patch', 'insert', 'replace', 'mkdir', 'touch']);
@@ -239,6 +242,8 @@ export class PolicyEngine {
       push(findings, policy('policy-limit', 'params.arguments', 'block', `the call has over ${MAX_LEAVES} string arguments, more than the policy checks`));
       return { events, paths };
     }
+    let typed = 0;
+    let commands = 0;
     const write = hasWord(tool, WRITE_WORDS);
     const exec = hasWord(tool, EXEC_WORDS);
     for (const leaf of leaves) {
@@ -246,6 +251,11 @@ export class PolicyEngine {
       const rules = this.#argRules.filter((r) => globTest(r.tool, tool) && globTest(r.arg, arg));
       for (const r of rules) this.#valueRules(r, leaf.value, leaf.path, findings);
       const type = this.#typeOf(tool, arg, rules.find((r) => r.type !== undefined));
+      const untypedPath = type === undefined && LOOKS_LIKE_PATH.test(leaf.value);
+      if (((untypedPath || (type !== undefined && type !== 'string')) && ++typed > MAX_TYPED) || (type === 'command' && ++commands > MAX_COMMANDS)) {
+        push(findings, policy('policy-limit', 'params.arguments', 'block', `the call has more typed arguments than the policy checks (${MAX_TYPED} paths and URLs, ${MAX_COMMANDS} commands)`));
+        break;
+      }
       if (type === 'path') {
         pathCount++;
         // A path argument holding a network URL is checked as a URL too: some servers fetch whatever they get.
@@ -279,7 +289,7 @@ export class PolicyEngine {
         if (a.network && (a.problems.some((q) => q.check === 'network-pipe') || leaf.value.split(/\s+/).some((t) => DATA_FLAGS.test(t)))) events.add('network-send');
       } else {
         // An argument of no known type whose whole value is a path still meets the deny globs (not the roots).
-        if (LOOKS_LIKE_PATH.test(leaf.value)) {
+        if (untypedPath) {
           const p = this.#path(leaf.value, leaf.path, findings, false, true);
           if (p.sensitive && !write) events.add('sensitive-read');
         }

@@ -73,3 +73,12 @@ describe('session rules', () => {
     expect(call('read_file', { path: 'http://169.254.169.254/latest/' })).toEqual(['url-metadata:block']);
   });
 });
+
+describe('limits', () => {
+  it('a call with more typed arguments than the policy checks is blocked (fail closed)', () => {
+    const call = engine();
+    expect(call('read_multiple_files', { paths: Array.from({ length: 1001 }, (_, i) => `/srv/p/f${i}`) })).toEqual(['policy-limit:block']);
+    expect(call('read_multiple_files', { paths: Array.from({ length: 50 }, (_, i) => `/srv/p/f${i}`) })).toEqual([]);
+    expect(call('run', { command: Array.from({ length: 65 }, () => 'ls') })).toEqual(['policy-limit:block']);
+  });
+});
