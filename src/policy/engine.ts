@@ -14,7 +14,7 @@ import { checkUrl } from './urls.js';
 import { analyzeCommand, type CommandCheck } from './commands.js';
 import { RateLimiter } from './rate-limit.js';
 import { SessionRules, loadDefaultSessionRules, type CallEvents } from './session-rules.js';
-import { collectStrings } from '../scan/json-walk.js';
+import { WALK_LIMITS, joinPath } from '../scan/json-walk.js';
 import { compileRegex } from '../scan/rule-pack.js';
 import type { Finding, Json, ScanInput } from '../scan/types.js';
 
@@ -30,8 +30,8 @@ export interface EngineContext extends PathContext {
 const MAX_TOOLS = 2048;
 /** Calls whose request id is remembered for tainting by their answer, at most. */
 const MAX_INFLIGHT = 1024;
-/** String leaves of one call's arguments that are checked, at most; past it the call is blocked. */
-const MAX_LEAVES = 10_000;
+/** String leaves of one call's arguments that are walked, at most; past it the call is blocked (the DLP scan stops there too). */
+const MAX_LEAVES = 100_000;
 /** Typed values (path, url) and commands one call may carry; past it the call is blocked (each costs µs to ms). */
 const MAX_TYPED = 1_000;
 const MAX_COMMANDS = 64;
@@ -63,10 +63,24 @@ function obj(v: Json | undefined): Record<string, Json> | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
 }
 
-/** The argument name a leaf belongs to: the last object key of its path (array items take the array's). */
-function argName(path: string): string {
-  const keys = [...path.matchAll(/\.([A-Za-z_$][\w$-]*)|\[("(?:[^"\\]|\\.)*")\]/g)].map((m) => (m[1] !== undefined ? m[1] : (JSON.parse(m[2] ?? '""') as string)));
-  return keys[keys.length - 1] ?? '';
+/**
+ * Every string value in the arguments with its JSON path and argument name (the last object key;
+ * array items take the array's), depth first.
+ * @returns undefined past {@link MAX_LEAVES} leaves or {@link WALK_LIMITS}.maxDepth levels (the caller blocks)
+ */
+function stringLeaves(args: Json): Array<{ path: string; value: string; arg: string }> | undefined {
+  const out: Array<{ path: string; value: string; arg: string }> = [];
+  const walk = (v: Json, path: string, arg: string, depth: number): boolean => {
+    if (typeof v === 'string') {
+      out.push({ path, value: v, arg });
+      return out.length <= MAX_LEAVES;
+    }
+    if (v === null || typeof v !== 'object') return true;
+    if (depth >= WALK_LIMITS.maxDepth) return false;
+    if (Array.isArray(v)) return v.every((x, i) => walk(x, joinPath(path, i), arg, depth + 1));
+    return Object.entries(v).every(([k, x]) => walk(x, joinPath(path, k), k, depth + 1));
+  };
+  return walk(args, 'params.arguments', '', 0) ? out : undefined;
 }
 
 /** One session's policy engine. */
@@ -237,9 +251,10 @@ export class PolicyEngine {
     let urlData = false;
     let urlCount = 0;
     let pathCount = 0;
-    const leaves = collectStrings(args ?? {}, 'params.arguments').filter((l) => !l.isKey);
-    if (leaves.length > MAX_LEAVES) {
-      push(findings, policy('policy-limit', 'params.arguments', 'block', `the call has over ${MAX_LEAVES} string arguments, more than the policy checks`));
+    const leaves = stringLeaves(args ?? {});
+    if (leaves === undefined) {
+      // The same fail-closed finding the DLP scan gives past its leaf cap (one finding when both stop).
+      findings.push({ rule: 'scan-limit-leaves', category: 'protocol', severity: 'high', path: '' });
       return { events, paths };
     }
     let typed = 0;
@@ -247,7 +262,7 @@ export class PolicyEngine {
     const write = hasWord(tool, WRITE_WORDS);
     const exec = hasWord(tool, EXEC_WORDS);
     for (const leaf of leaves) {
-      const arg = argName(leaf.path);
+      const arg = leaf.arg;
       const rules = this.#argRules.filter((r) => globTest(r.tool, tool) && globTest(r.arg, arg));
       for (const r of rules) this.#valueRules(r, leaf.value, leaf.path, findings);
       const type = this.#typeOf(tool, arg, rules.find((r) => r.type !== undefined));
