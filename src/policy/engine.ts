@@ -122,11 +122,17 @@ export class PolicyEngine {
     this.#session = new SessionRules(config.includeDefaultSessionRules ? loadDefaultSessionRules() : [], config.sessionRules);
   }
 
-  /** Load the lazily loaded libraries now (the proxy calls this while the server boots). */
+  /**
+   * Load the lazily loaded libraries (the shell parser takes tens of ms) on the next turn of the
+   * event loop: after the proxy has started relaying and installed its signal handlers, while the
+   * server boots, and before its first tools/call in practice.
+   */
   warmUp(): void {
-    analyzeCommand('true', this.#c.commands);
-    checkUrl('http://127.0.0.1/', this.#c.urls);
-    this.#deny('/');
+    setImmediate(() => {
+      analyzeCommand('true', this.#c.commands);
+      checkUrl('http://127.0.0.1/', this.#c.urls);
+      this.#deny('/');
+    }).unref();
   }
 
   /** True when the proxy should ask the client for its MCP roots (no roots configured, `client_roots` on). */

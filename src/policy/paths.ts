@@ -153,13 +153,16 @@ export type GlobSet = (path: string) => string | undefined;
  */
 export function globSet(globs: readonly string[], ctx: PathContext): GlobSet {
   if (globs.length === 0) return () => undefined;
-  picomatch ??= require('picomatch') as typeof picomatchType;
-  const pm = picomatch;
-  const compiled = globs.map((g) => {
-    const expanded = g.startsWith('~/') ? ctx.home + g.slice(1) : g;
-    return { glob: g, match: pm(expanded, { dot: true, nocase: true }) };
-  });
-  return (path) => compiled.find((c) => c.match(path))?.glob;
+  // Compiled on first use: the proxy starts without picomatch (tens of ms).
+  let compiled: Array<{ glob: string; match: (p: string) => boolean }> | undefined;
+  return (path) => {
+    compiled ??= globs.map((g) => {
+      picomatch ??= require('picomatch') as typeof picomatchType;
+      const expanded = g.startsWith('~/') ? ctx.home + g.slice(1) : g;
+      return { glob: g, match: picomatch(expanded, { dot: true, nocase: true }) };
+    });
+    return compiled.find((c) => c.match(path))?.glob;
+  };
 }
 
 /**

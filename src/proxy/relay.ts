@@ -255,8 +255,8 @@ export class Relay {
       else this.#preflight(line);
       return;
     }
-    // guard_policy: a tools/call waits for the client's roots, so its paths are checked against them.
-    if (this.#roots?.waiting === true && isToolCall(value)) {
+    // guard_policy: a tools/call or resources/read waits for the client's roots, so its paths are checked against them.
+    if (this.#roots?.waiting === true && (isToolCall(value) || (value as JsonRpcMessage | null)?.method === 'resources/read')) {
       this.#hold(line, 'roots');
       return;
     }

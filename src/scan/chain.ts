@@ -1,7 +1,7 @@
 /**
  * The synchronous scanner chain and the policy that turns findings into a
- * verdict. Order: argument DLP, tool policy, response injection, tool
- * poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
+ * verdict. Order: the policy engine (src/policy, `guard_policy`), argument DLP,
+ * tool policy, response injection, tool poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
  */
 import { homedir } from 'node:os';
 import type { GuardConfig, UserPattern } from '../config/normalize.js';
