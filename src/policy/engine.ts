@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type RE2 from 're2';
 import type { ArgType, ArgRule, PolicyAction, PolicyConfig, SessionEvent, ToolAccess } from './config.js';
 import { typeFromName, typesFromSchema, wordsOf } from './arg-types.js';
-import { DEFAULT_DENY, DEFAULT_SENSITIVE, checkPath, globSet, normalizeRoot, type GlobSet, type PathContext } from './paths.js';
+import { DEFAULT_DENY, DEFAULT_SENSITIVE, checkPath, globSet, normalizeRoot, posixDir, type GlobSet, type PathContext } from './paths.js';
 import { checkUrl } from './urls.js';
 import { analyzeCommand, type CommandCheck } from './commands.js';
 import { RateLimiter } from './rate-limit.js';
@@ -104,7 +104,8 @@ export class PolicyEngine {
   /** @throws GuardError `RULES_INVALID` for a bad `pattern` regex or a bad rules/policy/session.yaml */
   constructor(config: PolicyConfig, ctx: EngineContext) {
     this.#c = config;
-    this.#ctx = ctx;
+    // On Windows the home and working directories are read the way Windows path arguments are (`/c:/Users/me`).
+    this.#ctx = { ...ctx, home: posixDir(ctx.home), cwd: posixDir(ctx.cwd) };
     this.#now = ctx.now ?? Date.now;
     const s = ctx.server !== undefined ? config.tools.servers[ctx.server] : undefined;
     this.#access = {
@@ -112,9 +113,9 @@ export class PolicyEngine {
       allow: [...config.tools.allow, ...(s?.allow ?? [])],
       deny: [...config.tools.deny, ...(s?.deny ?? [])],
     };
-    this.#deny = globSet([...(config.paths.defaultDeny ? DEFAULT_DENY : []), ...config.paths.deny], ctx);
-    this.#sensitive = globSet([...DEFAULT_SENSITIVE, ...config.paths.sensitive], ctx);
-    this.#configRoots = config.paths.roots.map((r) => normalizeRoot(r, ctx));
+    this.#deny = globSet([...(config.paths.defaultDeny ? DEFAULT_DENY : []), ...config.paths.deny], this.#ctx);
+    this.#sensitive = globSet([...DEFAULT_SENSITIVE, ...config.paths.sensitive], this.#ctx);
+    this.#configRoots = config.paths.roots.map((r) => normalizeRoot(r, this.#ctx));
     this.#argRules = config.argRules
       .filter((r) => r.server === undefined || (ctx.server !== undefined && globTest(r.server, ctx.server)))
       .map((r, i) => (r.pattern !== undefined ? { ...r, re: compileRegex(`guard_policy.arguments.rules[${i}]`, r.pattern, 'u') } : r));

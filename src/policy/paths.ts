@@ -134,6 +134,15 @@ function climbsToRoot(abs: string): boolean {
   return false;
 }
 
+/**
+ * A Windows directory (`C:\\Users\\me`) in the form path readings use (`/c:/Users/me`);
+ * POSIX paths are returned unchanged. For the home and working directories on Windows.
+ */
+export function posixDir(dir: string): string {
+  const m = /^([a-zA-Z]):[\\/]/.exec(dir);
+  return m ? `/${(m[1] ?? '').toLowerCase()}:/${dir.slice(3).replace(/\\/g, '/')}`.replace(/\/+$/, '') || '/' : dir;
+}
+
 /** `true` when `path` is `root` or below it (both normalised absolute paths). */
 export function underRoot(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
@@ -141,7 +150,7 @@ export function underRoot(path: string, root: string): boolean {
 
 /** Normalise a configured root or deny-glob prefix: `~` expanded, resolved, no trailing slash. */
 export function normalizeRoot(root: string, ctx: PathContext): string {
-  return resolveView(root, ctx);
+  return resolveView(posixDir(root), ctx);
 }
 
 /** A compiled glob set; matching ignores case (macOS and Windows file systems do). */

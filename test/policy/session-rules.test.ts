@@ -82,3 +82,17 @@ describe('limits', () => {
     expect(call('run', { command: Array.from({ length: 65 }, () => 'ls') })).toEqual(['policy-limit:block']);
   });
 });
+
+describe('Windows paths', () => {
+  it('with a Windows home and roots, drive-letter paths meet the deny globs and the sandbox (any case, either separator)', () => {
+    const e = new PolicyEngine(normalizePolicy({ paths: { roots: ['C:\\proj'] } }), { home: 'C:\\Users\\me', cwd: 'C:\\proj' });
+    const rules = (path: string): string[] => e.scan({ direction: 'client-to-server', message: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'read_file', arguments: { path } } } }).map((f) => f.rule);
+    expect(rules('C:\\Users\\me\\.ssh\\id_rsa')).toContain('path-denied');
+    expect(rules('c:/users/ME/.SSH/config')).toContain('path-denied');
+    expect(rules('~/.aws/credentials')).toContain('path-denied');
+    expect(rules('C:\\proj\\src\\a.ts')).toEqual([]);
+    expect(rules('src\\a.ts')).toEqual([]);
+    expect(rules('C:\\other\\x.txt')).toEqual(['path-outside-roots']);
+    expect(rules('C:\\proj\\..\\other\\x.txt')).toContain('path-outside-roots');
+  });
+});
