@@ -39,7 +39,7 @@ const MAX_COMMANDS = 64;
 /** Words in a tool's name that make it a write, an execute, or an outbound send (`write_file`, `runCommand`, `send_email`). */
 const WRITE_WORDS = new Set(['write', 'edit', 'create', 'save', 'append', 'upload', 'move', 'rename', 'copy', 'patch', 'insert', 'replace', 'mkdir', 'touch']);
 const EXEC_WORDS = new Set(['run', 'exec', 'execute', 'spawn', 'launch', 'shell', 'bash', 'terminal', 'eval']);
-const SEND_WORDS = new Set(['fetch', 'http', 'request', 'post', 'send', 'upload', 'webhook', 'email', 'mail', 'publish', 'notify', 'slack', 'tweet', 'curl', 'browse', 'navigate', 'download', 'get']);
+const SEND_WORDS = new Set(['fetch', 'http', 'request', 'post', 'send', 'upload', 'webhook', 'email', 'mail', 'publish', 'notify', 'slack', 'tweet', 'curl', 'browse', 'navigate']);
 const hasWord = (tool: string, words: ReadonlySet<string>): boolean => wordsOf(tool).some((w) => words.has(w));
 /** A value that is a path and nothing else: `/…`, `~/…`, `C:\…`, `file://…`, `../…`, with no spaces. */
 const LOOKS_LIKE_PATH = /^(?:~|\$HOME|\.\.?|[a-zA-Z]:|file:\/\/)?[/\\][^\s]*$/;
