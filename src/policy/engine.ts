@@ -66,7 +66,8 @@ function obj(v: Json | undefined): Record<string, Json> | undefined {
 /**
  * Every string value in the arguments with its JSON path and argument name (the last object key;
  * array items take the array's), depth first.
- * @returns undefined past {@link MAX_LEAVES} leaves or {@link WALK_LIMITS}.maxDepth levels (the caller blocks)
+ * A value nested past {@link WALK_LIMITS}.maxDepth is one leaf, its JSON text (as the DLP scan reads it).
+ * @returns undefined past {@link MAX_LEAVES} leaves (the caller blocks)
  */
 function stringLeaves(args: Json): Array<{ path: string; value: string; arg: string }> | undefined {
   const out: Array<{ path: string; value: string; arg: string }> = [];
@@ -76,7 +77,8 @@ function stringLeaves(args: Json): Array<{ path: string; value: string; arg: str
       return out.length <= MAX_LEAVES;
     }
     if (v === null || typeof v !== 'object') return true;
-    if (depth >= WALK_LIMITS.maxDepth) return false;
+    // Deeper than the scanners walk: its JSON text is one leaf, as the DLP scan reads it (json-walk.ts).
+    if (depth >= WALK_LIMITS.maxDepth) return walk(JSON.stringify(v), path, arg, depth);
     if (Array.isArray(v)) return v.every((x, i) => walk(x, joinPath(path, i), arg, depth + 1));
     return Object.entries(v).every(([k, x]) => walk(x, joinPath(path, k), k, depth + 1));
   };
