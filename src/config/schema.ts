@@ -205,7 +205,7 @@ function buildConfigSchema(z: typeof Zod) {
       })
       .optional(),
     /** mcp-guard: the policy engine (src/policy/config.ts). */
-    guard_policy: policySchema(z).optional(),
+    guard_policy: policySchema(z).optional().describe('mcp-guard policy engine: tool access, typed arguments, rate limits, session rules'),
   });
   return configSchema;
 }

@@ -265,6 +265,9 @@ function visitCommand(n: AstNode, w: Walk): void {
     } else if (/^(?:~|\.{0,2})\//.test(file)) w.paths.push(file);
   }
   if (!p) return;
+  // `c=curl; $c … | sh`: the program is a variable or a substitution, so no list can name it.
+  const nameWord = n['name'] as AstNode | undefined;
+  if (nameWord?.['expansion'] !== undefined) add(w, 'obfuscation', 'cmd-dynamic-program', 'the program name comes from a variable or substitution');
   w.programs.push(p.program);
   if (NETWORK.has(p.program)) w.network = true;
   if (/[^\x20-\x7e]/.test(p.program)) add(w, 'obfuscation', 'cmd-fullwidth', 'the program name has non-ASCII letters (fullwidth or look-alike)');

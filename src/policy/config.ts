@@ -16,7 +16,8 @@ export type ArgType = 'path' | 'url' | 'command' | 'string';
  * @param z zod, loaded lazily by the caller
  */
 export function policySchema(z: typeof Zod) {
-  const action = z.enum(['block', 'warn', 'ask', 'off']);
+  // `.describe()` texts reach `mcp-guard config schema`, for editors; the JSDoc and pipelock.example.yaml say more.
+  const action = z.enum(['block', 'warn', 'ask', 'off']).describe('block | warn | ask (blocks until mcp-guard can ask) | off');
   const globs = z.array(z.string().min(1));
   const access = z.strictObject({
     /** Tools matched by neither list: `allow` or `deny`. @default "allow" */
@@ -60,9 +61,10 @@ export function policySchema(z: typeof Zod) {
     tools: access
       .extend({
         /** Per server identity (`proxy --name`): lists added to the ones above; `default` replaces it. @default {} */
-        servers: z.record(z.string(), access).optional(),
+        servers: z.record(z.string(), access).optional().describe('per server identity (proxy --name): lists added, default replaced'),
       })
-      .optional(),
+      .optional()
+      .describe('which tools an agent may see and call'),
     /** Argument rules per tool. */
     arguments: z
       .strictObject({
@@ -90,7 +92,8 @@ export function policySchema(z: typeof Zod) {
               action: action.optional(),
             }),
           )
-          .optional(),
+          .optional()
+      .describe('argument rules per tool, and type inference'),
       })
       .optional(),
     /** `path` arguments. */
@@ -109,7 +112,8 @@ export function policySchema(z: typeof Zod) {
         /** @default "block" */
         action: action.optional(),
       })
-      .optional(),
+      .optional()
+      .describe('path arguments: roots (sandbox), deny and sensitive globs'),
     /** `url` arguments (SSRF). */
     urls: z
       .strictObject({
@@ -122,7 +126,8 @@ export function policySchema(z: typeof Zod) {
         /** @default "block" */
         action: action.optional(),
       })
-      .optional(),
+      .optional()
+      .describe('url arguments: private and metadata addresses, host lists (SSRF)'),
     /** `command` arguments (shell command strings). */
     commands: z
       .strictObject({
@@ -141,7 +146,8 @@ export function policySchema(z: typeof Zod) {
         /** A program in `deny_programs` or outside `allow_programs`. @default "block" */
         program: action.optional(),
       })
-      .optional(),
+      .optional()
+      .describe('command arguments: pipes to network tools, download and execute, obfuscation, program lists'),
     /** Rate limits, in memory per proxy process. @default none */
     rate_limits: z
       .strictObject({
@@ -150,7 +156,8 @@ export function policySchema(z: typeof Zod) {
         /** Per tool (glob). @default [] */
         tools: z.array(rate.extend({ tool: z.string().min(1) })).optional(),
       })
-      .optional(),
+      .optional()
+      .describe('rate limits per tool and per session (token buckets, in memory)'),
     /** Behaviour rules over the sequence of calls in one session. */
     session_rules: z
       .strictObject({
@@ -159,7 +166,8 @@ export function policySchema(z: typeof Zod) {
         /** @default [] */
         rules: z.array(sessionRule).optional(),
       })
-      .optional(),
+      .optional()
+      .describe('behaviour rules over the calls of one session (rules/policy/session.yaml)'),
   });
 }
 

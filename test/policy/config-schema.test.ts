@@ -65,7 +65,7 @@ describe('mcp-guard config schema', () => {
     expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
     const props = schema['properties'] as Record<string, Schema>;
     expect(Object.keys(props)).toEqual(expect.arrayContaining(['dlp', 'mcp_tool_policy', 'guard_policy', 'limits', 'ssrf']));
-    expect(((props['guard_policy']?.['properties'] as Record<string, Schema>)['urls']?.['properties'] as Record<string, Schema>)['action']).toEqual({ type: 'string', enum: ['block', 'warn', 'ask', 'off'] });
+    expect(((props['guard_policy']?.['properties'] as Record<string, Schema>)['urls']?.['properties'] as Record<string, Schema>)['action']).toMatchObject({ type: 'string', enum: ['block', 'warn', 'ask', 'off'], description: expect.stringMatching(/ask/) });
   });
 
   it('validates pipelock.example.yaml', () => {
