@@ -3,12 +3,13 @@
 // The SDK's real Client talks to the built `mcp-guard proxy`, which runs a real
 // MCP server (@modelcontextprotocol/server-everything) and, second, a fixture
 // server that attacks on purpose (test/fixtures/evil-server.js).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { base62, crc32 } from '../dist/scan/validators.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +31,7 @@ function fakeToken() {
   return `ghp_${body}${base62(crc32(body), 6)}`;
 }
 
-async function connect(name, serverArgs, extraArgs = [], extraEnv = {}) {
+async function connect(name, serverArgs, extraArgs = [], extraEnv = {}, answer = undefined) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [bin, 'proxy', '--name', name, ...extraArgs, '--', process.execPath, ...serverArgs],
@@ -40,7 +41,9 @@ async function connect(name, serverArgs, extraArgs = [], extraEnv = {}) {
     cwd: root,
   });
   transport.stderr?.resume(); // audit log: not shown here
-  const client = new Client({ name: 'demo-agent', version: '1.0.0' });
+  // `answer`: the agent's window, where a person answers the proxy's questions (MCP elicitation).
+  const client = new Client({ name: 'demo-agent', version: '1.0.0' }, answer ? { capabilities: { elicitation: {} } } : {});
+  if (answer) client.setRequestHandler(ElicitRequestSchema, (request) => answer(request.params));
   await client.connect(transport);
   return client;
 }
@@ -105,4 +108,20 @@ const second = await bad.listTools();
 check(!second.tools.some((t) => t.name === 'weather'), 'tools/list again: "weather" changed its description mid-session and is hidden (rug pull / drift)');
 note(`tools shown to the agent now: ${second.tools.map((t) => t.name).join(', ')}`);
 await bad.close();
+
+console.log(paint(1, '\n3. Ask instead of block: the person approves in the agent\'s window (MCP elicitation)'));
+const askFile = join(stateDir, 'ask.yaml');
+writeFileSync(askFile, 'mcp_input_scanning:\n  action: ask\n');
+const asking = await connect('everything-ask', [everything, 'stdio'], ['-c', askFile], {}, (q) => {
+  note(`the proxy asks: ${q.message}`);
+  note('the person picks: Allow once');
+  return { action: 'accept', content: { decision: 'allow_once' } };
+});
+const approved = await asking.callTool({ name: 'echo', arguments: { message: `deploy key ${fakeToken()}` } });
+if (String(approved.content?.[0]?.text ?? '').includes('deploy key')) ok('tools/call echo with a token, held until the person allowed it once; then forwarded');
+else {
+  console.log(`  ${paint(33, 'MISSED ')} the approved call did not come through`);
+  process.exitCode = 1;
+}
+await asking.close();
 console.log(paint(1, '\nEvery decision is also in the audit log (JSON lines on stderr, or logging.file).\n'));

@@ -38,6 +38,7 @@ export async function buildProgram(io: CliIO, setExit: (code: number) => void, l
     registerClientCommands(program, io, setExit);
     registerPinsCommands(program, io, setExit);
     registerConfigCommands(program, io, setExit);
+    (await import('./secrets-command.js')).registerSecretsCommands(program, io, setExit);
   }
   return program;
 }

@@ -9,6 +9,7 @@ Examples:
   $ mcp-guard proxy -- npx -y @modelcontextprotocol/server-everything
   $ mcp-guard proxy --name github --env GITHUB_TOKEN -- npx -y @modelcontextprotocol/server-github
   $ mcp-guard proxy -c ./mcp-guard.yaml --env API_BASE=https://api.example.com -- node server.js
+  $ mcp-guard proxy --env GITHUB_TOKEN=secret:github -- npx -y @modelcontextprotocol/server-github
 
 In an agent's config, replace the server's command and args:
   "command": "mcp-guard", "args": ["proxy", "--name", "fs", "--", "npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
@@ -31,7 +32,7 @@ export function registerProxyCommand(program: Command, io: CliIO, setExit: (code
     .argument('<command...>', 'the server command and its arguments (after --)')
     .option('-c, --config <file>', 'config file (default: $MCP_GUARD_CONFIG, ./mcp-guard.yaml once trusted with `config trust`, $XDG_CONFIG_HOME/mcp-guard/config.yaml)')
     .option('--name <name>', 'server name for logs (default: derived from the command)')
-    .option('--env <NAME[=VALUE]>', 'pass an environment variable to the server (repeatable)', collect, [])
+    .option('--env <NAME[=VALUE]>', 'pass an environment variable to the server (repeatable); NAME=secret:STORE_NAME gives it a value from the secret store (`mcp-guard secrets`)', collect, [])
     .option('--inherit-env', 'pass the whole environment to the server (not recommended)', false)
     .option('--record <file>', 'record every frame to a new FILE (JSON Lines, mode 0600; an existing file or link is refused) for `mcp-guard scan`; recordings hold raw traffic, secrets included')
     .passThroughOptions()

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { GuardError, ExitCode } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain } from '../scan/chain.js';
+import type { ScanChain } from '../scan/chain.js';
 import { Replayer, parseRecord } from '../proxy/transcript.js';
 import type { CliIO } from './io.js';
 
@@ -13,9 +13,10 @@ Input: JSON Lines, one record per frame: {"from":"client"|"server","message":<JS
 (the format written by \`mcp-guard proxy --record FILE\`).
 
 Output: one verdict per input line:
-  {"index":N,"action":"allow"|"block"|"warn"|"redact","findings":[{"rule","category","path","transform"?}]}
+  {"index":N,"action":"allow"|"block"|"warn"|"redact"|"ask","findings":[{"rule","category","path","transform"?}]}
+  ("ask": the live proxy would have asked the person, through MCP elicitation)
 
-Exit status: 1 if any line was blocked, 0 if none, 2 on bad input (the line number is given).
+Exit status: 1 if any line was blocked or asks for approval, 0 if none, 2 on bad input (the line number is given).
 
 Examples:
   $ mcp-guard scan session.jsonl
@@ -23,7 +24,7 @@ Examples:
 
 /**
  * Replay `input` and write verdicts to `out`.
- * @returns exit code: 1 if any line was blocked, else 0
+ * @returns exit code: 1 if any line was blocked or asks (nobody answers a replay), else 0
  * @throws GuardError `INPUT_INVALID` naming the first bad line
  */
 export async function scanTranscript(input: NodeJS.ReadableStream, out: NodeJS.WritableStream, chain: ScanChain): Promise<number> {
@@ -34,7 +35,7 @@ export async function scanTranscript(input: NodeJS.ReadableStream, out: NodeJS.W
     n++;
     if (line.trim() === '') continue;
     const verdict = replay.next(parseRecord(line, n));
-    if (verdict.action === 'block') blocked = true;
+    if (verdict.action === 'block' || verdict.action === 'ask') blocked = true;
     out.write(`${JSON.stringify(verdict)}\n`);
   }
   return blocked ? ExitCode.FINDINGS : ExitCode.OK;
@@ -52,6 +53,8 @@ export function registerScanCommand(program: Command, io: CliIO, setExit: (code:
     .action(async (file: string, opts: { config?: string; name?: string }) => {
       const { config, warnings } = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd });
       for (const w of warnings) io.stderr.write(`mcp-guard: warning: ${w}\n`);
+      // Loaded here, not at the top: `proxy` shares this module list and must not pay for the chain before it spawns.
+      const { ScanChain } = await import('../scan/chain.js');
       const chain = new ScanChain({ config, env: io.env, server: opts.name, cwd: io.cwd });
       let input: NodeJS.ReadableStream = io.stdin;
       if (file !== '-') {

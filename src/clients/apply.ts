@@ -6,6 +6,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { GuardError } from '../errors.js';
 import { canonicalJson } from '../scan/drift.js';
+import { maskAll } from '../scan/mask.js';
 import { editorFor, readText, updateFile } from './config-file.js';
 import { setupStatePath } from './paths.js';
 import { indexRecords, loadState, saveState, type SetupRecord } from './state.js';
@@ -23,7 +24,8 @@ export type ItemStatus =
   | 'restored' // remove put the recorded original back, byte for byte
   | 'unwrapped' // remove undid the wrap on an entry edited since setup
   | 'not-wrapped' // remove found nothing to undo
-  | 'unrecorded'; // remove left a wrapped entry that setup did not wrap (wrapped by hand)
+  | 'unrecorded' // remove left a wrapped entry that setup did not wrap (wrapped by hand)
+  | 'secrets-kept'; // remove left a wrapped entry whose secrets are in the store (no --restore-secrets, or one is missing)
 
 /** One entry in a report. */
 export interface ItemReport {
@@ -43,6 +45,10 @@ export interface FilePlan {
   readonly items: ItemReport[];
   /** State changes: a record to store, or null to drop it, by {@link recordKey}. */
   readonly records: Map<string, SetupRecord | null>;
+  /** What `<file>.bak` gets instead of the old bytes (`--move-secrets`: the old text with moved values masked). */
+  readonly backup?: string;
+  /** Values to mask in the dry-run diff besides what the DLP rules find (moved secrets). */
+  readonly maskValues?: readonly string[];
 }
 
 /** Inputs of a plan function. */
@@ -139,12 +145,13 @@ export function applyToFiles(options: ChangeOptions, plan: (input: PlanInput) =>
         const p = plan({ text: current.text, location, client, realPath: current.realPath, records });
         const changed = p.text !== current.text;
         const diff = changed ? createTwoFilesPatch(location.file, location.file, current.text, p.text, '', '', { context: 3 }) : undefined;
-        reports.push({ ...base, items: p.items, changed, ...(diff !== undefined ? { diff: (options.mask ?? ((t) => t))(diff) } : {}) });
+        const mask = (t: string): string => maskAll((options.mask ?? ((x) => x))(t), p.maskValues ?? []);
+        reports.push({ ...base, items: p.items, changed, ...(diff !== undefined ? { diff: mask(diff) } : {}) });
         continue;
       }
       const update = updateFile(location.file, (text, realPath) => {
         const p = plan({ text, location, client, realPath, records });
-        return { text: p.text, result: p };
+        return { text: p.text, result: p, ...(p.backup !== undefined ? { backup: p.backup } : {}) };
       });
       if (update === undefined) continue;
       for (const [key, record] of update.result.records) {

@@ -22,7 +22,9 @@ function serverRow(s: AssessedServer, paint: Paint): string[] {
   const wrapped = s.kind !== 'stdio' ? paint(2, '-') : s.wrapped ? paint(32, s.config !== null ? `yes (-c ${s.config})` : 'yes') : paint(31, 'NO');
   const riskColour = s.risk.level === 'high' ? 31 : s.risk.level === 'medium' ? 33 : 2;
   const risk = paint(riskColour, s.risk.category !== undefined ? `${s.risk.level} (${s.risk.category})` : s.risk.level);
-  const secrets = s.secrets.length === 0 ? '-' : paint(31, s.secrets.map((x) => `${x.location} ${x.masked}`).join(', '));
+  const stored = s.storedSecrets.length > 0 ? `stored: ${s.storedSecrets.map((x) => (x.present === false ? paint(31, `${x.variable} (MISSING)`) : paint(32, x.variable))).join(', ')}` : '';
+  const inline = s.secrets.length === 0 ? '' : paint(31, s.secrets.map((x) => `${x.location} ${x.masked}`).join(', '));
+  const secrets = [inline, stored].filter((x) => x !== '').join('; ') || '-';
   const name = s.scope === 'local' ? `${s.name} [${s.section[1] ?? ''}]` : s.name;
   return [name, s.scope, s.kind === 'invalid' ? 'invalid' : s.transport, wrapped, risk, secrets];
 }
@@ -43,7 +45,7 @@ export function formatAssessment(a: Assessment, options: { color: boolean; env: 
     if (f.error !== undefined) out.push(`  ${paint(31, 'cannot read')}: ${f.error}`);
     const rows = a.servers.filter((s) => s.file === f.file && s.client === f.client).map((s) => serverRow(s, paint));
     if (rows.length === 0 && f.error === undefined) out.push('  (no servers)');
-    else if (rows.length > 0) out.push(...table([['NAME', 'SCOPE', 'TRANSPORT', 'WRAPPED', 'RISK', 'INLINE SECRETS'].map((h) => paint(2, h)), ...rows], '  '));
+    else if (rows.length > 0) out.push(...table([['NAME', 'SCOPE', 'TRANSPORT', 'WRAPPED', 'RISK', 'SECRETS'].map((h) => paint(2, h)), ...rows], '  '));
     out.push('');
   }
   if (a.files.length === 0) out.push('No MCP config file found.', '');

@@ -17,6 +17,7 @@ import { pinStorePath } from './paths.js';
 import { classifyRisk, type RiskClass } from './risk.js';
 import { entrySecrets, secretFinder, type InlineSecret, type SecretFinder } from './secrets.js';
 import { classifyEntry, parseWrapped, type Transport } from './wrap.js';
+import { secretReferences } from './move-secrets.js';
 import type { ClientDef, ClientId, ConfigFormat, EntryScope, FileScope, PathContext } from './types.js';
 
 /** One config file that exists. */
@@ -50,6 +51,11 @@ export interface AssessedServer {
   readonly command: string | null;
   readonly risk: RiskClass;
   readonly secrets: readonly InlineSecret[];
+  /**
+   * Variables the proxy gives the server from the secret store (`--env NAME=secret:STORE_NAME`), names only;
+   * `present`: whether the store holds it (null when the store could not be asked).
+   */
+  readonly storedSecrets: ReadonlyArray<{ readonly variable: string; readonly store: string; readonly present: boolean | null }>;
 }
 
 /** The validity and enforcement of one mcp-guard config. */
@@ -111,6 +117,10 @@ export interface AssessOptions extends PathContext {
   readonly loadRules?: () => CompiledRule[];
   /** @default loadConfig from `src/config/load.ts` */
   readonly loadConfig?: typeof defaultLoadConfig;
+  /** Whether the secret store holds a name (undefined: it could not be asked); absent: not checked. */
+  readonly hasSecret?: (name: string) => boolean | undefined;
+  /** The store's description, for the grade's reasons. */
+  readonly secretStore?: string;
 }
 
 /** A config's status, and the pin store it names (if it names one). */
@@ -171,6 +181,7 @@ function assessServers(options: AssessOptions, finder: SecretFinder | undefined)
         command: inner ?? null,
         risk: classifyRisk(ref.name, inner, info?.args ?? args, kind.kind === 'remote' ? url : undefined),
         secrets: finder === undefined ? [] : entrySecrets(ref.value, finder),
+        storedSecrets: kind.kind === 'wrapped' ? secretReferences(args).map((r) => ({ ...r, present: options.hasSecret?.(r.store) ?? null })) : [],
       });
     }
   }
@@ -222,5 +233,5 @@ export function assess(options: AssessOptions): Assessment {
     line,
   };
   const exitCode = wrapped === stdio.length && configValid && unreadable === 0 ? 0 : 1;
-  return { schemaVersion: 1, files, servers, guard, summary, grade: gradeAssessment(files, servers, guard), exitCode };
+  return { schemaVersion: 1, files, servers, guard, summary, grade: gradeAssessment(files, servers, guard, options.secretStore), exitCode };
 }

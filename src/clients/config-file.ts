@@ -118,17 +118,18 @@ const MAX_ATTEMPTS = 3;
  * Apply `transform` to a file's text and write the result (atomically, `.bak`
  * first, mode kept). The file is re-read just before the rename; if it changed
  * since it was read, the transform runs again on the new text.
- * @param transform gets the text and the file's real path; returns the new text (equal to the input for no change) and a result
+ * @param transform gets the text and the file's real path; returns the new text (equal to the input for no change), a result,
+ *   and optionally what `.bak` gets instead of the old text
  * @returns undefined when the file does not exist
  * @throws GuardError `INPUT_INVALID` on read/write failure, or when the file kept changing;
  *   whatever `transform` throws
  */
-export function updateFile<T>(file: string, transform: (text: string, realPath: string) => { text: string; result: T }): FileUpdate<T> | undefined {
+export function updateFile<T>(file: string, transform: (text: string, realPath: string) => { text: string; result: T; backup?: string }): FileUpdate<T> | undefined {
   let current = readText(file);
   for (let attempt = 0; attempt < MAX_ATTEMPTS && current !== undefined; attempt++) {
-    const { text, result } = transform(current.text, current.realPath);
+    const { text, result, backup } = transform(current.text, current.realPath);
     if (text === current.text) return { before: current.text, after: text, result };
-    writeAtomic(`${current.realPath}.bak`, current.text, current.mode);
+    writeAtomic(`${current.realPath}.bak`, backup ?? current.text, current.mode);
     const tmp = stage(current.realPath, text, current.mode);
     const again = readText(file);
     if (again !== undefined && again.text === current.text) {

@@ -25,6 +25,7 @@ export const PENALTY = {
   noDlpRules: 20,
   auditOnly: 20,
   inlineSecrets: 10,
+  missingSecret: 25,
   remote: 5,
   unreadableFile: 10,
   pinStoreOpen: 10,
@@ -34,8 +35,11 @@ function where(s: AssessedServer): string {
   return `${s.name} (${s.clientName}, ${s.file}${s.section.length > 1 ? ` ${s.section.join('.')}` : ''})`;
 }
 
-/** Compute the grade. Pure: the same inputs give the same grade. */
-export function gradeAssessment(files: readonly AssessedFile[], servers: readonly AssessedServer[], guard: GuardStatus): Grade {
+/**
+ * Compute the grade. Pure: the same inputs give the same grade.
+ * @param secretStore how the secret store is named in reasons (its description)
+ */
+export function gradeAssessment(files: readonly AssessedFile[], servers: readonly AssessedServer[], guard: GuardStatus, secretStore = 'the secret store'): Grade {
   const d: Deduction[] = [];
   for (const s of servers) {
     if (s.kind === 'stdio' && !s.wrapped) {
@@ -44,8 +48,20 @@ export function gradeAssessment(files: readonly AssessedFile[], servers: readonl
     }
     if (s.kind === 'remote') d.push({ points: PENALTY.remote, reason: `${where(s)} is a remote (${s.transport}) server: mcp-guard protects stdio servers only` });
     if (s.secrets.length > 0) {
+      // A stored secret (`--env NAME=secret:…`) costs nothing; an inline one costs points and names its fix.
       const list = s.secrets.map((x) => `${x.location} ${x.rule} ${x.masked}`).join(', ');
-      d.push({ points: PENALTY.inlineSecrets, reason: `${where(s)} has secrets written inline (${list}): keep them in the environment or a secret store` });
+      const movable = s.kind === 'stdio' && s.secrets.some((x) => x.location.startsWith('env.'));
+      const fix = movable
+        ? `run \`mcp-guard ${s.client} setup --move-secrets\` to move them to the secret store`
+        : s.kind === 'stdio'
+          ? `pass them as environment variables, then run \`mcp-guard ${s.client} setup --move-secrets\``
+          : 'keep them in the environment or a secret store';
+      d.push({ points: PENALTY.inlineSecrets, reason: `${where(s)} has secrets written inline (${list}): ${fix}` });
+    }
+  }
+  for (const s of servers) {
+    for (const x of s.storedSecrets.filter((y) => y.present === false)) {
+      d.push({ points: PENALTY.missingSecret, reason: `${where(s)} names secret:${x.store} for ${x.variable}, which is not in ${secretStore}: the proxy will refuse to start it (mcp-guard secrets set ${x.store})` });
     }
   }
   for (const f of files) {

@@ -17,6 +17,7 @@ const LABELS: Record<ItemStatus, string> = {
   unwrapped: 'unwrapped in place',
   'not-wrapped': 'not wrapped',
   unrecorded: 'left wrapped (no record)',
+  'secrets-kept': 'left wrapped (secrets in store)',
 };
 
 function label(item: ItemReport): string {
@@ -68,6 +69,8 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
     lines.push(`Restored ${plural(count(reports, 'restored'), 'server')} exactly, unwrapped ${count(reports, 'unwrapped')} in place (${verb} ${plural(files, 'file')}).`);
     const kept = count(reports, 'unrecorded');
     if (kept > 0) lines.push(`${plural(kept, 'server')} left wrapped: setup has no record of wrapping them; use --include-unrecorded to unwrap them too.`);
+    const stored = count(reports, 'secrets-kept');
+    if (stored > 0) lines.push(`${plural(stored, 'server')} left wrapped with references to the secret store; run remove --restore-secrets to write the values back inline.`);
   }
   if (errors > 0) lines.push(`${plural(errors, 'file')} could not be processed; see the errors above.`);
   if (o.dryRun) lines.push('Dry run: nothing was written.');
@@ -85,5 +88,5 @@ export function formatChangeReport(reports: readonly FileReport[], o: ChangeRepo
 export function launcherWarning(launcher: Launcher): string | undefined {
   const path = [launcher.command, ...launcher.args].find((p) => /[\\/]_npx[\\/]/.test(p));
   if (path === undefined) return undefined;
-  return `warning: mcp-guard is running from npx's cache (${path}); wrapped servers would stop working when npm clears it. Install it (npm install -g mcp-guard) and run setup from there.\n`;
+  return `warning: mcp-guard is running from npx's cache (${path}); wrapped servers would stop working when npm clears it. Install it globally from a checkout (npm install -g ., or npm pack and npm install -g ./mcp-guard-<version>.tgz) and run setup from there.\n`;
 }

@@ -6,6 +6,13 @@ import type { CompiledRule } from '../scan/rule-pack.js';
 import { RuleMatcher } from '../scan/matcher.js';
 import { maskAll } from '../scan/mask.js';
 import type { Entry } from './wrap.js';
+import { isStoreName, referencedName } from '../secrets/reference.js';
+
+/** `secret:STORE_NAME`, or `NAME=secret:STORE_NAME` (a proxy `--env` value): a reference to the store, not a secret. */
+function isReference(v: string): boolean {
+  const name = referencedName(v) ?? referencedName(v.slice(v.indexOf('=') + 1));
+  return name !== undefined && isStoreName(name);
+}
 
 /** One secret found in an entry; the value itself is never kept. */
 export interface InlineSecret {
@@ -47,16 +54,17 @@ function stringMap(v: unknown): Array<[string, string]> {
  * Secrets written inline in an entry: values of `env`, `args`, `headers` (and
  * Codex's `http_headers`), and the `url`. Each value is matched as `KEY=value`
  * so rules that need the variable name as context (generic `password=…`) work.
+ * References to the secret store (`secret:NAME`, `--env NAME=secret:NAME`) are not secrets.
  */
 export function entrySecrets(entry: Entry, finder: SecretFinder): InlineSecret[] {
   const subjects: Array<[string, string]> = [];
-  for (const [k, v] of stringMap(entry['env'])) subjects.push([`env.${k}`, `${k}=${v}`]);
+  for (const [k, v] of stringMap(entry['env'])) if (!isReference(v)) subjects.push([`env.${k}`, `${k}=${v}`]);
   for (const key of ['headers', 'http_headers']) {
     for (const [k, v] of stringMap(entry[key])) subjects.push([`${key}.${k}`, `${k}: ${v}`]);
   }
   const args = Array.isArray(entry['args']) ? entry['args'] : [];
   args.forEach((a, i) => {
-    if (typeof a === 'string') subjects.push([`args[${i}]`, a]);
+    if (typeof a === 'string' && !isReference(a)) subjects.push([`args[${i}]`, a]);
   });
   for (const key of ['url', 'httpUrl', 'serverUrl']) {
     const v = entry[key];

@@ -9,6 +9,8 @@ import { applyToFiles, entryKey, listEntries, verifyEntries, type ChangeOptions,
 import { editorFor } from './config-file.js';
 import { recordKey, type SetupRecord } from './state.js';
 import { addEnvPassthrough, classifyEntry, resolveLauncher, wrapEntry, type Launcher } from './wrap.js';
+import { maskMoved, moveSecrets, scrubRecord, type SecretSink } from './move-secrets.js';
+import type { SecretFinder } from './secrets.js';
 
 /** Options of {@link runSetup}. */
 export interface SetupOptions extends ChangeOptions {
@@ -18,6 +20,8 @@ export interface SetupOptions extends ChangeOptions {
   readonly launcher?: Launcher;
   /** Clock for the state file (tests). */
   readonly now?: () => Date;
+  /** `--move-secrets`: inline `env` secrets of wrapped entries go to the store (move-secrets.ts). */
+  readonly moveSecrets?: { readonly finder: SecretFinder; readonly sink: SecretSink } | undefined;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface SetupOptions extends ChangeOptions {
  * @returns the new text, a report per entry, and the state records to store
  * @throws GuardError `INPUT_INVALID` when the file does not parse or an edit cannot be verified
  */
-export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now'>): FilePlan {
+export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configPath' | 'launcher' | 'now' | 'moveSecrets'>): FilePlan {
   const { text, location, client } = input;
   const editor = editorFor(location.format);
   const launcher = options.launcher ?? resolveLauncher();
@@ -68,11 +72,22 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
       items.push({ ...base, status: 'wrapped', ...(note !== undefined ? { note } : {}) });
     }
   }
+  const move = options.moveSecrets !== undefined ? moveSecrets(out, input, options.moveSecrets.finder, options.moveSecrets.sink, items) : undefined;
+  if (move !== undefined) {
+    out = move.text;
+    for (const [k, v] of move.expected) expected.set(k, v);
+  }
   const records = new Map<string, SetupRecord | null>();
   if (out === text) return { text, items, records };
   verifyEntries(out, location, expected);
   const after = new Map(listEntries(out, location).map((r) => [entryKey(r), r]));
   const at = (options.now ?? (() => new Date()))().toISOString();
+  // An entry wrapped before (by setup or by hand) whose secrets move now: its record is updated or made here.
+  for (const key of move?.entries.keys() ?? []) {
+    if (wrappedRefs.some((r) => entryKey(r) === key)) continue;
+    const ref = refs.find((r) => entryKey(r) === key);
+    if (ref !== undefined && !input.records.has(recordKey(input.realPath, ref.container.path, ref.name))) wrappedRefs.push(ref);
+  }
   for (const ref of wrappedRefs) {
     const now = after.get(entryKey(ref));
     if (now === undefined) continue;
@@ -87,7 +102,17 @@ export function planSetup(input: PlanInput, options: Pick<SetupOptions, 'configP
       at,
     });
   }
-  return { text: out, items, records };
+  if (move === undefined || move.entries.size === 0) return { text: out, items, records };
+  for (const [key, m] of move.entries) {
+    const rkey = recordKey(input.realPath, m.ref.container.path, m.ref.name);
+    const record = records.get(rkey) ?? input.records.get(rkey);
+    const now = after.get(key);
+    if (record === undefined || record === null || now === undefined) continue;
+    const updated = { ...record, wrappedText: out.slice(now.offset, now.offset + now.length), wrapped: now.value };
+    records.set(rkey, scrubRecord(updated, m.values, m.moved));
+  }
+  // The `.bak` keeps the old text with the moved values masked: a backup must not keep what was moved out.
+  return { text: out, items, records, backup: maskMoved(text, move.values), maskValues: move.values };
 }
 
 /**

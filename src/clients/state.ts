@@ -26,6 +26,12 @@ const recordSchema = z.object({
   wrapped: z.record(z.string(), z.unknown()),
   /** ISO time of the setup. */
   at: z.string(),
+  /**
+   * Variables `setup --move-secrets` moved to the secret store. Their values are
+   * not in this file: `originalText` and `original` hold a token per value
+   * (move-secrets.ts `secretToken`), and `remove --restore-secrets` reads them back.
+   */
+  secrets: z.array(z.object({ variable: z.string(), store: z.string() })).optional(),
 });
 
 const stateSchema = z.object({ version: z.literal(1), records: z.array(recordSchema) });

@@ -52,7 +52,7 @@ export function skipValue(s: string, i: number): number {
 }
 
 /** One `key = value` line of a table. */
-interface Pair {
+export interface Pair {
   readonly key: string;
   readonly lineStart: number;
   readonly valueStart: number;
@@ -61,7 +61,7 @@ interface Pair {
   readonly lineEnd: number;
 }
 
-const KEY_PART = /^(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')/;
+export const KEY_PART = /^(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')/;
 
 /** The key-value pairs of the table whose body starts at `start`, and where its last pair ends. */
 function scanTable(s: string, start: number): { pairs: Pair[]; end: number } {
@@ -105,8 +105,8 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Where the `[prefix.NAME]` table starts and its pairs, or undefined when the entry is not written as a table. */
-function findTable(s: string, container: ServerContainer, name: string): { start: number; pairs: Pair[]; end: number } | undefined {
+/** Where the `[prefix.NAME]` table starts and its pairs, or undefined when the entry is not written as a table (also used by move-secrets.ts). */
+export function findTable(s: string, container: ServerContainer, name: string): { start: number; pairs: Pair[]; end: number } | undefined {
   const keyForms = [`"${escapeRe(JSON.stringify(name).slice(1, -1))}"`, `'${escapeRe(name)}'`];
   if (/^[A-Za-z0-9_-]+$/.test(name)) keyForms.push(escapeRe(name));
   const path = container.path.map((p) => `(?:${escapeRe(p)}|"${escapeRe(p)}")`).join('[ \\t]*\\.[ \\t]*');

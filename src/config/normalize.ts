@@ -8,6 +8,8 @@ import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
 import { normalizePolicy, type PolicyConfig } from '../policy/config.js';
+import { normalizeAsk, type AskConfig } from './ask-schema.js';
+import { normalizeSecretsEnv, type SecretsEnvConfig } from './secrets-schema.js';
 
 /** A user pattern from `dlp.patterns` or `response_scanning.patterns`. */
 export interface UserPattern {
@@ -63,7 +65,7 @@ export interface GuardConfig {
     readonly enabled: boolean;
     /** Pin store path; undefined = the platform default. */
     readonly store?: string;
-    /** Action for a tool added after pinning (`withhold` = block: hidden until approved). */
+    /** Action for a tool added after pinning (`withhold` = block: hidden until approved; `ask`: the person decides for this session). */
     readonly newToolAction: Action;
   };
   readonly toolPolicy: { readonly enabled: boolean; readonly rules: readonly ToolPolicyRule[] };
@@ -76,6 +78,9 @@ export interface GuardConfig {
   };
   readonly suppress: readonly Suppression[];
   readonly envPassthrough: readonly string[];
+  /** `env.secrets` (variable → store name) and `env.secret_store`: src/config/secrets-schema.ts. */
+  readonly envSecrets: SecretsEnvConfig['envSecrets'];
+  readonly secretStore?: SecretsEnvConfig['secretStore'];
   readonly maxFrameBytes: number;
   /** Characters of normalisation per frame (see scan/budget.ts). */
   readonly normalizeChars: number;
@@ -83,13 +88,20 @@ export interface GuardConfig {
   readonly onScanLimit: 'block' | 'warn';
   /** `guard_policy` (src/policy/config.ts). */
   readonly policy: PolicyConfig;
+  /** The `ask` action: how long a question waits, and how many frames may wait at once (src/config/ask-schema.ts). */
+  readonly ask: AskConfig;
 }
 
-/** Map Pipelock's action words onto ours: `strip` is redact; `ask` has no one to ask on stdio, so it blocks. */
+/**
+ * Map Pipelock's action words onto ours: `strip` is redact; `ask` asks the person
+ * through MCP elicitation, and blocks when the client cannot ask (src/proxy/ask.ts).
+ */
 function toAction(a: string | undefined, fallback: Action): Action {
   switch (a) {
     case undefined:
       return fallback;
+    case 'ask':
+      return 'ask';
     case 'warn':
     case 'forward':
       return 'warn';
@@ -148,7 +160,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     pins: {
       enabled: (raw.mcp_tool_scanning?.enabled ?? true) && (raw.mcp_tool_scanning?.pin ?? true),
       ...(raw.mcp_tool_scanning?.pin_store !== undefined ? { store: raw.mcp_tool_scanning.pin_store } : {}),
-      newToolAction: raw.mcp_tool_scanning?.new_tool_admission === 'allow' || raw.mcp_tool_scanning?.new_tool_admission === 'warn' ? 'warn' : 'block',
+      newToolAction: newToolAction(raw.mcp_tool_scanning?.new_tool_admission),
     },
     toolPolicy: {
       enabled: raw.mcp_tool_policy?.enabled ?? false,
@@ -173,10 +185,12 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
     })),
     envPassthrough: raw.env?.passthrough ?? [],
+    ...normalizeSecretsEnv(raw.env),
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',
     policy: normalizePolicy(raw.guard_policy),
+    ask: normalizeAsk(raw.approvals),
   };
 }
 
@@ -194,4 +208,9 @@ function thresholds(section: { model_threshold?: number | undefined; model_warn_
     ...(section?.model_threshold !== undefined ? { block: section.model_threshold } : {}),
     ...(section?.model_warn_threshold !== undefined ? { warn: section.model_warn_threshold } : {}),
   };
+}
+
+/** `new_tool_admission`: `withhold` (and `block`) hide the tool until approved, `allow`/`warn` only warn, `ask` asks. */
+function newToolAction(a: string | undefined): Action {
+  return a === 'allow' || a === 'warn' ? 'warn' : a === 'ask' ? 'ask' : 'block';
 }

@@ -7,6 +7,8 @@
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
 import { policySchema } from '../policy/config.js';
+import { approvalsSchema } from './ask-schema.js';
+import { secretsEnvKeys } from './secrets-schema.js';
 
 // zod is loaded on first use: with no config file, the proxy never needs it.
 const require = createRequire(import.meta.url);
@@ -106,9 +108,9 @@ function buildConfigSchema(z: typeof Zod) {
         detect_drift: z.boolean().optional(),
         /**
          * A tool that appears after the server's tools were pinned: `withhold` hides it until approved
-         * (`mcp-guard pins approve`), `allow` only warns. @default "withhold"
+         * (`mcp-guard pins approve`), `allow` only warns, `ask` asks the person (this session only). @default "withhold"
          */
-        new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block']).optional(),
+        new_tool_admission: z.enum(['withhold', 'allow', 'warn', 'block', 'ask']).optional(),
         /** mcp-guard: persist tool pins across sessions (trust on first use). @default true */
         pin: z.boolean().optional(),
         /**
@@ -188,6 +190,7 @@ function buildConfigSchema(z: typeof Zod) {
       .strictObject({
         /** Variables passed to the server besides the safe allowlist. @default [] */
         passthrough: z.array(z.string()).optional(),
+        ...secretsEnvKeys(z), // secrets, secret_store: src/config/secrets-schema.ts
       })
       .optional(),
     /** mcp-guard: resource limits. */
@@ -206,6 +209,8 @@ function buildConfigSchema(z: typeof Zod) {
       .optional(),
     /** mcp-guard: the policy engine (src/policy/config.ts). */
     guard_policy: policySchema(z).optional().describe('mcp-guard policy engine: tool access, typed arguments, rate limits, session rules'),
+    /** mcp-guard: the `ask` action (MCP elicitation). */
+    approvals: approvalsSchema(z),
   });
   return configSchema;
 }

@@ -25,6 +25,23 @@ export interface DecisionEvent {
   readonly reason?: string;
 }
 
+/**
+ * One step of an `ask` (src/proxy/ask.ts): `asked` (the question went to the
+ * client), then `allowed-once`, `allowed-session`, `denied` or `timed-out`.
+ */
+export interface ApprovalEvent {
+  readonly outcome: 'asked' | 'allowed-once' | 'allowed-session' | 'denied' | 'timed-out';
+  /** The proxy's own elicitation request id; absent when nothing was asked (allowed by an earlier answer). */
+  readonly question?: string | undefined;
+  readonly direction: Direction;
+  readonly method?: string | undefined;
+  readonly id?: string | number | null | undefined;
+  readonly tool?: string | undefined;
+  /** The findings asked about (masked previews only). */
+  readonly findings: readonly Finding[];
+  readonly reason?: string;
+}
+
 /** Where and how to log. */
 export interface AuditOptions {
   readonly server: string;
@@ -109,6 +126,25 @@ export class AuditLog {
         ...(allow !== undefined ? { to_allow: allow } : {}),
       },
       `${e.action} ${e.direction} ${e.method ?? 'response'}`,
+    );
+  }
+
+  /** Log one step of an `ask`; always written, whatever `include_allowed` / `include_blocked` say. */
+  approval(e: ApprovalEvent): void {
+    const findings = e.findings.map((f) => ({ rule: f.rule, category: f.category, severity: f.severity, path: f.path, ...(f.masked ? { masked: f.masked } : {}) }));
+    this.#logger.warn(
+      {
+        event: 'approval',
+        outcome: e.outcome,
+        question: e.question,
+        direction: e.direction,
+        method: e.method,
+        id: e.id,
+        tool: e.tool,
+        findings,
+        ...(e.reason ? { reason: this.mask(e.reason) } : {}),
+      },
+      this.mask(`ask ${e.outcome} ${e.method ?? 'response'}${e.tool !== undefined ? ` ${e.tool}` : ''}`),
     );
   }
 

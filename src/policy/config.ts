@@ -5,7 +5,7 @@
  */
 import type * as Zod from 'zod';
 
-/** What a policy rule does: `ask` is accepted but blocks until the ask feature lands; `off` disables the check. */
+/** What a policy rule does: `ask` asks the person (src/proxy/ask.ts); `off` disables the check. */
 export type PolicyAction = 'block' | 'warn' | 'ask' | 'off';
 
 /** Argument types the policy knows. `string` only gets `enum`/`pattern`/`max_length`. */
@@ -17,7 +17,7 @@ export type ArgType = 'path' | 'url' | 'command' | 'string';
  */
 export function policySchema(z: typeof Zod) {
   // `.describe()` texts reach `mcp-guard config schema`, for editors; the JSDoc and pipelock.example.yaml say more.
-  const action = z.enum(['block', 'warn', 'ask', 'off']).describe('block | warn | ask (blocks until mcp-guard can ask) | off');
+  const action = z.enum(['block', 'warn', 'ask', 'off']).describe('block | warn | ask (the person approves, see approvals) | off');
   const globs = z.array(z.string().min(1));
   const access = z.strictObject({
     /** Tools matched by neither list: `allow` or `deny`. @default "allow" */

@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
+import { PassThrough, type Readable } from 'node:stream';
 import { GuardError } from '../errors.js';
 
 /** Grace periods of the staged shutdown, in ms. */
@@ -84,6 +85,20 @@ export interface SpawnedChild {
    * escaped grandchild that still holds them cannot keep this process alive.
    */
   readonly exited: Promise<ChildExit>;
+  /**
+   * The server's output: read this, not `process.stdout`. Until {@link SpawnedChild.attached},
+   * it is `process.stdout` itself; when the server exits before anyone reads it, its output
+   * is moved into a buffer stream (Node discards the output of an exited child nobody reads),
+   * and this returns that stream.
+   */
+  readonly stdout: Readable;
+  /**
+   * Call once the relay reads {@link SpawnedChild.stdout} (or, when giving up on the child,
+   * once it is resumed to discard). Until then an exited child's output is kept and the
+   * {@link EXIT_OUTPUT_GRACE_MS} grace period does not start, so a server that writes and
+   * exits while the relay is still being built loses nothing. Idempotent.
+   */
+  attached(): void;
   /** Start the staged shutdown (idempotent). */
   shutdown(): void;
   /** Send a signal to the child's process group (POSIX) or the child. */
@@ -125,6 +140,16 @@ export async function spawnChild(
   child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
 
   let alive = true;
+  let isAttached = false;
+  let attach!: () => void;
+  const readersAttached = new Promise<void>((ok) => {
+    attach = () => {
+      isAttached = true;
+      ok();
+    };
+  });
+  /** The output of a server that exited before the relay read it (see `stdout` above). */
+  let early: PassThrough | undefined;
   /** Signal the whole process group (POSIX), even after the child itself is gone. */
   const killGroup = (sig: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
@@ -144,16 +169,30 @@ export async function spawnChild(
       // holding our pipe open would otherwise keep 'close' from firing, and pending
       // requests from being answered.
       killGroup('SIGKILL');
-      // Let output already written reach the relay, but do not wait long for it. A
-      // grandchild in another session (setsid) survives the group kill; while it holds
-      // the pipes their handles keep our event loop alive, so close our ends.
-      const grace = setTimeout(() => {
-        for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
-        ok(result(true));
-      }, EXIT_OUTPUT_GRACE_MS);
-      child.once('close', () => {
+      // Let output already written reach the relay, but do not wait long for it once
+      // the relay reads. A grandchild in another session (setsid) survives the group
+      // kill; while it holds the pipes their handles keep our event loop alive, so close our ends.
+      let closed = false;
+      let grace: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        closed = true;
         clearTimeout(grace);
         ok(result(false));
+      };
+      // Node resumes (and so discards) the unread output of an exited child on the next
+      // tick: keep it for the relay. Exit then resolves once the relay has read all of it.
+      if (!isAttached && child.stdout) {
+        early = new PassThrough({ highWaterMark: 1 << 20 });
+        child.stdout.pipe(early);
+        early.once('end', done);
+        early.once('close', done);
+      } else child.once('close', done);
+      void readersAttached.then(() => {
+        if (closed) return;
+        grace = setTimeout(() => {
+          for (const stream of [child.stdin, child.stdout, child.stderr, early]) stream?.destroy();
+          ok(result(true));
+        }, EXIT_OUTPUT_GRACE_MS);
       });
     });
   });
@@ -172,5 +211,14 @@ export async function spawnChild(
     }, SHUTDOWN_GRACE_MS.afterStdinEnd);
     term.unref();
   };
-  return { process: child, exited, shutdown, signal };
+  return {
+    process: child,
+    get stdout(): Readable {
+      return early ?? (child.stdout as Readable);
+    },
+    exited,
+    attached: () => attach(),
+    shutdown,
+    signal,
+  };
 }

@@ -3,6 +3,7 @@
  * or config `env.passthrough`; `--inherit-env` passes everything.
  */
 import { GuardError } from '../errors.js';
+import { isStoreName, referencedName } from '../secrets/reference.js';
 
 /**
  * Always passed when set. POSIX names follow the SDK's `DEFAULT_INHERITED_ENV_VARS`
@@ -66,12 +67,18 @@ export function isPassableName(name: string): boolean {
 export interface EnvSpec {
   readonly name: string;
   readonly value?: string;
+  /**
+   * `--env NAME=secret:STORE_NAME` (or config `env.secrets`): the store name whose
+   * value the server gets. Resolved into `value` before the server is spawned.
+   */
+  readonly secret?: string;
 }
 
 /**
  * Parse `--env` arguments. Messages name the variable, never its value.
+ * A value `secret:STORE_NAME` is a reference to the secret store, never a literal.
  * @throws GuardError `ENV_REFUSED` for a refused name ({@link refusalReason}) or a
- *   function-export value; `USAGE` for a bad name
+ *   function-export value; `USAGE` for a bad name or store name
  */
 export function parseEnvSpecs(specs: readonly string[]): EnvSpec[] {
   return specs.map((s) => {
@@ -83,6 +90,11 @@ export function parseEnvSpecs(specs: readonly string[]): EnvSpec[] {
     if (reason !== undefined) throw new GuardError('ENV_REFUSED', `--env ${name} refused: ${reason}`);
     if (eq === -1) return { name };
     const value = s.slice(eq + 1);
+    const secret = referencedName(value);
+    if (secret !== undefined) {
+      if (!isStoreName(secret)) throw new GuardError('USAGE', `--env ${name}: invalid secret store name "${secret.slice(0, 64)}" (letters, digits, ".", "_", "-", "/"; at most 128)`);
+      return { name, secret };
+    }
     if (isFunctionExport(value)) throw new GuardError('ENV_REFUSED', `--env ${name} refused: its value is a shell function export ("() {")`);
     return { name, value };
   });
@@ -131,6 +143,8 @@ export function buildChildEnv(
   };
   const refused = passthroughProblems(options.passthrough)[0];
   if (refused !== undefined) throw new GuardError('ENV_REFUSED', `env.passthrough ${refused[1]}`);
+  const unresolved = options.specs.find((s) => s.secret !== undefined && s.value === undefined);
+  if (unresolved !== undefined) throw new Error(`buildChildEnv: secret reference for ${unresolved.name} was not resolved`);
   const named = [...options.specs.map((s) => ({ name: s.name, value: s.value, via: '--env' })), ...options.passthrough.map((name) => ({ name, value: undefined, via: 'env.passthrough' }))];
   for (const { name, value, via } of named) {
     if (value !== undefined && same(name, 'PATH') && value !== lookup('PATH')) {

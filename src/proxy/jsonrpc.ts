@@ -124,10 +124,8 @@ export function blockMessage(what: string, findings: readonly Finding[]): string
   const hint = open !== undefined
     ? `the key block (${open.rule}) has no END line after its key material (missing, cut off, or past the ${MAX_BLOCK_CHARS / 1024} KiB scan window), so it cannot be redacted whole`
     : first !== undefined ? (PROTOCOL_HINTS[first.rule] ?? first.reason) : undefined;
-  // `ask` (guard_policy rules) has no one to ask yet: say that it blocked instead.
-  const ask = findings.some((f) => f.action === 'ask') ? '; the rule says ask, which mcp-guard cannot do yet, so it blocked' : '';
   const allow = suppressHint(findings);
-  return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}${ask}${allow !== undefined ? `; to allow: ${allow}` : ''}`;
+  return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}${allow !== undefined ? `; to allow: ${allow}` : ''}`;
 }
 
 /** Entries a block message or audit line spells out; more are counted. */

@@ -17,6 +17,9 @@ import { RootsRequester, type RootsAnswer } from '../policy/roots.js';
 import { maskAll } from '../scan/mask.js';
 import type { AuditLog } from '../log/audit.js';
 import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
+import { Asker } from './ask.js';
+import type { AskConfig } from '../config/ask-schema.js';
+import type { SessionDecision } from './session.js';
 
 /** Called with the line text of every frame that parsed as JSON, before a decision (for `--record`). */
 export type FrameObserver = (from: 'client' | 'server', line: string) => void;
@@ -38,6 +41,8 @@ export interface RelayOptions {
   /** Non-JSON client lines: `block` answers -32700, `forward` passes them on. */
   readonly onParseError: 'block' | 'forward';
   readonly observer?: FrameObserver | undefined;
+  /** The `ask` action's timeout and cap (`approvals`); defaults: 60 s, 8. */
+  readonly ask?: AskConfig | undefined;
 }
 
 const EMPTY = /^\s*$/;
@@ -74,12 +79,15 @@ export class Relay {
   #preflightTimer: NodeJS.Timeout | undefined;
   /** Resolves `start()` once the client's input ended and nothing is held. */
   #clientEnded: (() => void) | undefined;
+  /** ask: frames whose verdict is `ask` wait here for the person's answer (ask.ts). */
+  readonly #ask: Asker;
 
   constructor(options: RelayOptions) {
     this.#o = options;
     this.#session = new GuardSession(options.chain);
     this.#roots = options.chain.policy?.wantsClientRoots === true ? new RootsRequester(this.#ownPrefix) : undefined;
     this.#session.onInternalError = (err) => options.log.error(`scanner failed, frame blocked: ${err.message}`);
+    this.#ask = new Asker({ config: options.ask ?? { timeoutMs: 60_000, maxWaiting: 8 }, chain: options.chain, log: options.log, send: (b) => this.#toClient(b) });
   }
 
   /**
@@ -100,6 +108,8 @@ export class Relay {
       clientIn.on('end', () => {
         const rest = up.end();
         if (rest > 0) this.#o.log.warn(`client input ended inside a frame; ${rest} bytes dropped`, { direction: 'client-to-server' });
+        // ask: nobody can answer any more; every frame waiting for an answer is denied.
+        this.#ask.closeAll('the client disconnected');
         // Held lines are still the client's: finish them before the server is shut down.
         if (this.#held === undefined) done();
         else this.#clientEnded = done;
@@ -114,6 +124,8 @@ export class Relay {
    */
   serverExited(): void {
     this.#serverGone = true;
+    // ask: held client requests are answered -32000 below; held server frames are denied.
+    this.#ask.closeAll('the server exited', true);
     for (const p of this.#session.drainPending()) {
       this.#toClient(errorLine(p.id, SERVER_EXITED, 'mcp-guard: server exited', undefined, p.rawId));
     }
@@ -226,6 +238,8 @@ export class Relay {
   }
 
   #fromClient(line: RawLine): void {
+    // ask: the client's answer to the proxy's own question is consumed here, never forwarded.
+    if (this.#ask.intercept(line.text)) return;
     // guard_policy: the client's answer to the proxy's own roots/list is consumed here, never forwarded.
     const roots = this.#roots?.answer(line.text);
     if (roots !== undefined) {
@@ -261,7 +275,47 @@ export class Relay {
       return;
     }
     this.#o.observer?.('client', line.text);
+    this.#ask.observeClient(value);
     const d = this.#session.fromClient(value, line.text);
+    // ask: held until the person answers; decided then by #clientDecided with the final verdict.
+    if (d.verdict.action === 'ask') {
+      this.#askAbout('client-to-server', line, value, d);
+      return;
+    }
+    this.#clientDecided(line, value, d);
+  }
+
+  /**
+   * ask: hold a frame whose verdict is `ask` (see ask.ts); its final verdict goes
+   * through the same path as any other frame's. A held request stays pending in
+   * the session (its id cannot be reused meanwhile) and is forgotten when denied.
+   */
+  #askAbout(direction: Direction, line: RawLine, value: unknown, d: SessionDecision): void {
+    const msg = value as JsonRpcMessage;
+    // A held request is pending in the session although it may end up blocked: forgotten then.
+    const asked = d.kind === 'request';
+    this.#ask.hold({
+      input: { direction, message: msg, ...(d.context !== undefined ? { context: d.context } : {}) },
+      kind: d.kind,
+      verdict: d.verdict,
+      tool: d.tool,
+      release: (verdict, note) => {
+        if (direction === 'client-to-server') this.#clientDecided(line, value, { ...d, verdict }, note, asked);
+        else this.#serverDecided(line, value, { ...d, verdict }, note, asked);
+      },
+      drop: () => {
+        if (asked && direction === 'client-to-server') this.#session.forget(msg.id ?? null);
+        else if (asked) this.#session.forgetServerRequest(msg.id ?? null);
+      },
+    });
+  }
+
+  /**
+   * Act on the verdict for a client frame: log it, then forward, rewrite or answer it.
+   * @param note why an asked frame was not allowed (appended to the block message)
+   * @param pending the request was recorded as pending although blocked (an asked one)
+   */
+  #clientDecided(line: RawLine, value: unknown, d: SessionDecision, note?: string, pending = false): void {
     if (d.kind === 'invalid') {
       const batch = Array.isArray(value);
       const rawId = !batch && value !== null && typeof value === 'object' ? (value as JsonRpcMessage).id : null;
@@ -284,19 +338,20 @@ export class Relay {
     const redacted = d.verdict.action === 'redact' ? redactedLine(value, d.verdict) : undefined;
     const blocked = d.verdict.action === 'block' || d.verdict.action === 'filter' || (d.verdict.action === 'redact' && redacted === undefined);
     if (blocked) {
-      const reason = d.verdict.action === 'redact' ? { reason: 'redaction not possible' } : {};
+      const reason = d.verdict.action === 'redact' ? { reason: 'redaction not possible' } : note !== undefined ? { reason: note } : {};
+      const also = note !== undefined ? `; ${note}` : '';
       if (d.kind === 'request') {
-        // Only a redact verdict recorded the request as pending; a blocked one (e.g. duplicate-id) never did, and its id may be another request's.
-        if (d.verdict.action === 'redact') this.#session.forget(msg.id ?? null);
+        // Only a redact verdict (or an asked one) recorded the request as pending; a blocked one (e.g. duplicate-id) never did, and its id may be another request's.
+        if (d.verdict.action === 'redact' || pending) this.#session.forget(msg.id ?? null);
         this.#o.log.decision({ ...event, action: 'block', ...reason });
         const what = `${event.method ?? 'request'} request${tool ? ` to tool "${tool}"` : ''}`;
         // blockData: the findings, plus `retryAfter` when a guard_policy rate limit blocked the call.
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings), blockData(d.verdict.findings), d.rawId));
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings) + also, blockData(d.verdict.findings), d.rawId));
       } else if (d.kind === 'response' && d.context !== undefined) {
         // The client's answer to a server request (sampling, elicitation) is withheld; the server gets an error so it does not wait forever.
         this.#o.log.decision({ ...event, action: 'block', ...reason });
         const what = `the client's response to ${d.context.method}`;
-        this.#toServer(errorLine(d.context.id, BLOCKED, blockMessage(what, d.verdict.findings), { findings: publicFindings(d.verdict.findings) }, d.rawId));
+        this.#toServer(errorLine(d.context.id, BLOCKED, blockMessage(what, d.verdict.findings) + also, { findings: publicFindings(d.verdict.findings) }, d.rawId));
       } else {
         this.#o.log.decision({ ...event, action: 'drop', ...reason });
       }
@@ -337,6 +392,24 @@ export class Relay {
       this.#ownAnswer(msg, verdict);
       return;
     }
+    if (verdict.action === 'ask') {
+      // ask: held until the person answers (the chain meanwhile treats the asked tools as hidden).
+      this.#askAbout('server-to-client', line, value, d);
+      // A call held for this list would wait with the client's input paused, where the answer can never arrive: decide it now.
+      if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) queueMicrotask(() => this.#release());
+      return;
+    }
+    this.#serverDecided(line, value, d);
+  }
+
+  /**
+   * Act on the verdict for a server frame: log it, then forward, rewrite or answer it.
+   * @param note why an asked frame was not allowed (appended to the block message)
+   * @param pending the request was recorded as pending although blocked (an asked one)
+   */
+  #serverDecided(line: RawLine, value: unknown, d: SessionDecision, note?: string, pending = false): void {
+    const msg = value as JsonRpcMessage;
+    const { verdict, context } = d;
     const event = {
       direction: 'server-to-client' as const,
       method: shown(msg.method ?? context?.method, verdict.secretNames),
@@ -352,7 +425,8 @@ export class Relay {
           ? filterResult(value, verdict.remove ?? verdict.removeTools.map((i) => `result.tools[${i}]`))
           : undefined;
     const blocked = verdict.action === 'block' || ((verdict.action === 'redact' || verdict.action === 'filter') && rewritten === undefined);
-    const reason = blocked && verdict.action !== 'block' ? { reason: `${verdict.action} not possible` } : {};
+    const reason = blocked && verdict.action !== 'block' ? { reason: `${verdict.action} not possible` } : note !== undefined ? { reason: note } : {};
+    const also = note !== undefined ? `; ${note}` : '';
     this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action, ...reason });
     if (blocked) {
       if (this.#heldFor === 'list' && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) {
@@ -360,10 +434,11 @@ export class Relay {
       }
       if (d.kind === 'response' && context !== undefined) {
         const what = `${context.method} response${event.tool ? ` from tool "${event.tool}"` : ''}`;
-        this.#toClient(errorLine(context.id, BLOCKED, blockMessage(what, verdict.findings), { findings: publicFindings(verdict.findings) }, context.rawId));
+        this.#toClient(errorLine(context.id, BLOCKED, blockMessage(what, verdict.findings) + also, { findings: publicFindings(verdict.findings) }, context.rawId));
       } else if (d.kind === 'request') {
+        if (pending) this.#session.forgetServerRequest(msg.id ?? null);
         // A blocked server → client request (sampling, elicitation) is answered on the client's behalf, so the server does not wait forever.
-        this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${event.method ?? ''} request from the server`, verdict.findings), { findings: publicFindings(verdict.findings) }, d.rawId));
+        this.#toServer(errorLine(msg.id ?? null, BLOCKED, blockMessage(`${event.method ?? ''} request from the server`, verdict.findings) + also, { findings: publicFindings(verdict.findings) }, d.rawId));
       }
       // An unpaired response answers nothing the client asked: dropped (logged above), never answered.
       return;

@@ -8,15 +8,22 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { ScanChain } from '../scan/chain.js';
+import type { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
-import { AuditLog } from '../log/audit.js';
+import type { AuditLog } from '../log/audit.js';
 import { MAX_SETTINGS_NAMED, buildChildEnv, parseEnvSpecs, withheldSettings } from './env.js';
 import { EXIT_OUTPUT_GRACE_MS, spawnChild } from './child-process.js';
 import { Relay, type FrameObserver } from './relay.js';
 import { PinStore, defaultPinStorePath } from '../pins/store.js';
-import { serverIdentity } from '../pins/identity.js';
+import type { serverIdentity as ServerIdentity } from '../pins/identity.js';
 import { secureStateDir } from '../private-fs.js';
+import { resolveSecretSpecs } from '../secrets/resolve.js';
+
+/** The masking stderr for a server given stored secrets (loaded only then). */
+async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<string, string>>): Promise<{ write(c: Buffer | string): boolean; flush(): void }> {
+  const [{ MaskingWriter }, { EnvSecrets }] = await Promise.all([import('../secrets/stderr-mask.js'), import('../scan/env-secrets.js')]);
+  return new MaskingWriter(out, new EnvSecrets({}, stored, false).storedValues());
+}
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
@@ -58,21 +65,30 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   // The default store's directory is mcp-guard's own: narrow a loose one (a chosen pins.store's folder is the user's).
   const stateNote = store !== undefined && config.pins.store === undefined ? secureStateDir(dirname(store.path)) : undefined;
   store?.load(); // an unreadable or corrupt store is a startup error
-  const childEnv = buildChildEnv(o.env, { specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
-  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: o.stderr, cwd: o.cwd });
+  // `--env NAME=secret:…` and env.secrets: read from the store now, so a missing one stops us before the spawn.
+  const secrets = await resolveSecretSpecs(specs, config.envSecrets, { env: o.env, configStore: config.secretStore });
+  const childEnv = buildChildEnv(o.env, { specs: secrets.specs, passthrough: config.envPassthrough, inheritAll: o.inheritEnv });
+  // A server must not write a stored secret into the agent's logs either: its stderr is masked then.
+  const stderrMask = Object.keys(secrets.stored).length > 0 ? await maskedStderr(o.stderr, secrets.stored) : undefined;
+  const child = await spawnChild(o.command, o.args, childEnv.env, { stderr: (stderrMask as NodeJS.WritableStream | undefined) ?? o.stderr, cwd: o.cwd });
   // ms from our process start until the child was spawned (the start-up cost).
   const startupMs = Math.round(performance.now() * 10) / 10;
 
-  // The rest is built while the server boots; its output waits in the pipe until the relay starts.
+  // The rest is built while the server boots; its output waits in the pipe until the relay
+  // starts (the child's exit grace period waits for `child.attached()`). The chain's modules
+  // (decoders, scorers, fast path) load only now, after the spawn: the agent starts the proxy
+  // on every launch, and the server's own start-up overlaps this.
   let chain: ScanChain;
   let log: AuditLog;
-  const identity = serverIdentity(o.name, o.command, o.args, rules);
-  const server = identity.id;
+  let identity: ReturnType<typeof ServerIdentity>;
   try {
+    const [{ ScanChain }, { AuditLog }, { serverIdentity }] = await Promise.all([import('../scan/chain.js'), import('../log/audit.js'), import('../pins/identity.js')]);
+    identity = serverIdentity(o.name, o.command, o.args, rules);
+    const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, requireList: true, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
-    const secrets = (): string[] => chain.secretValues();
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets: secrets.stored, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
+    const secretValues = (): string[] => chain.secretValues();
     try {
       log = new AuditLog({
         server,
@@ -82,7 +98,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
         includeAllowed: config.logging.includeAllowed,
         includeBlocked: config.logging.includeBlocked,
         stderr: o.stderr === process.stderr ? undefined : o.stderr,
-        secrets,
+        secrets: secretValues,
       });
     } catch (err) {
       throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? ''}: ${(err as Error).message}`);
@@ -90,6 +106,8 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     late.log = log;
   } catch (err) {
     child.signal('SIGKILL');
+    child.stdout.resume();
+    child.attached();
     await child.exited;
     throw err;
   }
@@ -102,6 +120,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     enforce: config.enforce,
     identity: identity.derived ? 'derived from the command' : '--name',
     pins: store?.path ?? 'off',
+    ...(secrets.store !== undefined ? { stored_secrets: Object.keys(secrets.stored), secret_store: secrets.store } : {}),
   });
   // A withheld setting makes a server fall back silently (server-memory then writes into npx's cache): say so now, not only on a crash.
   const settings = withheldSettings(childEnv.withheld);
@@ -119,12 +138,13 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     clientIn: o.stdin,
     clientOut: o.stdout,
     serverIn: child.process.stdin as Writable,
-    serverOut: child.process.stdout as Readable,
+    serverOut: child.stdout,
     chain,
     log,
     maxFrameBytes: config.maxFrameBytes,
     onParseError: config.input.onParseError,
     observer: o.observer,
+    ask: config.ask,
   });
   child.process.stdin?.on('error', () => {
     // EPIPE when the server has gone; its exit is handled below.
@@ -135,7 +155,9 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   if (o.forwardSignals ?? true) for (const s of signals) process.on(s, forward);
 
   void relay.start().then(() => child.shutdown());
+  child.attached();
   const exit = await child.exited;
+  stderrMask?.flush();
   relay.serverExited();
   if (o.forwardSignals ?? true) for (const s of signals) process.off(s, forward);
   await store?.flush(EXIT_PIN_FLUSH_MS);

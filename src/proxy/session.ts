@@ -106,6 +106,11 @@ export class GuardSession {
     return id !== null && this.#pending.delete(idKey(id));
   }
 
+  /** Forget one pending server request (ask: a held one that was denied, so never reached the client). */
+  forgetServerRequest(id: JsonRpcId): boolean {
+    return id !== null && this.#serverPending.delete(idKey(id));
+  }
+
   /**
    * Decide on a frame from the client. An allowed (or warned) request is
    * recorded as pending so its response can be paired; a response must answer

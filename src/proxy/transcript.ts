@@ -20,7 +20,8 @@ export interface TranscriptRecord {
 /** One verdict line of `mcp-guard scan`. */
 export interface ReplayVerdict {
   readonly index: number;
-  readonly action: 'allow' | 'block' | 'warn' | 'redact';
+  /** `ask`: a person would have been asked (the live proxy blocks it when the client cannot ask). */
+  readonly action: 'allow' | 'block' | 'warn' | 'redact' | 'ask';
   readonly findings: Array<Record<string, string | number | boolean | readonly string[]>>;
 }
 

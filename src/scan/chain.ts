@@ -31,8 +31,11 @@ export interface Verdict {
    * `block`: do not forward; answer or drop. `filter`: forward a `tools/list`
    * result with the tools in `removeTools` taken out. `redact`: forward the
    * frame with the spans of `redactions` replaced (see redact.ts).
+   * `ask`: a person decides on the findings in `asks` (src/proxy/ask.ts); the
+   * frame's final verdict comes from {@link ScanChain.settle}. An `ask` verdict
+   * is never returned when the frame is blocked whatever the answer.
    */
-  readonly action: 'allow' | 'warn' | 'block' | 'filter' | 'redact';
+  readonly action: 'allow' | 'warn' | 'block' | 'filter' | 'redact' | 'ask';
   readonly findings: readonly Finding[];
   /** For `filter`: indices into `result.tools` to remove. */
   readonly removeTools: readonly number[];
@@ -41,6 +44,8 @@ export interface Verdict {
    * `result.tools[3]`, `result.prompts[0]`, `result.resources[1]`, `result.instructions` (includes the tools above).
    */
   readonly remove?: readonly string[];
+  /** For `ask`: the findings whose configured action is `ask` (a subset of `findings`). */
+  readonly asks?: readonly Finding[];
   /** For `redact`: findings whose `span` is to be replaced. */
   readonly redactions?: readonly Finding[];
   /**
@@ -80,6 +85,13 @@ export interface ChainOptions {
   readonly server?: string | undefined;
   /** The server's working directory, for relative path arguments (`guard_policy.paths`). @default process.cwd() */
   readonly cwd?: string;
+  /**
+   * Secrets from the store that the proxy gives the server (variable name → value):
+   * DLP looks for them in both directions, whatever `dlp.scan_env` says (the
+   * agent must not send them anywhere, the server must not hand them back).
+   * @default {}
+   */
+  readonly storedSecrets?: Readonly<Record<string, string>>;
   /** Persistent pins (the live proxy); absent for replays and evaluation. */
   readonly pins?: { readonly store: PinStore; readonly server: string; readonly log?: (msg: string) => void };
 }
@@ -100,6 +112,9 @@ function userRule(p: UserPattern, category: 'dlp' | 'injection'): CompiledRule {
 
 /** Categories whose findings come from rules with a severity of their own (packs and user patterns). */
 const RULE_CATEGORIES: ReadonlySet<Category> = new Set(['dlp', 'injection', 'tool-poisoning']);
+
+/** Session-binding rules (see `ScanChain.#binding`): an `ask` for them blocks. */
+const BLIND_RULES: ReadonlySet<string> = new Set(['hidden-tool', 'unlisted-tool']);
 
 /** Parts of a result that can be taken out instead of failing the whole response. */
 const FILTERABLE = /^result\.(?:(?:tools|prompts|resources|resourceTemplates)\[\d+\]|instructions)/;
@@ -147,7 +162,9 @@ export class ScanChain {
     ];
     const poisoning = builtin.filter((r) => r.category === 'tool-poisoning');
     this.ruleCount = dlp.length + injection.length + poisoning.length;
-    if (config.dlp.scanEnv) this.#envSecrets = new EnvSecrets(options.env ?? process.env);
+    const stored = config.dlp.enabled ? (options.storedSecrets ?? {}) : {};
+    const hasStored = Object.keys(stored).length > 0;
+    if (config.dlp.scanEnv || hasStored) this.#envSecrets = new EnvSecrets(options.env ?? process.env, stored, config.dlp.scanEnv);
     if (config.dlp.enabled && dlp.length > 0) {
       this.#dlp = new DlpScanner(new RuleMatcher(dlp), this.#envSecrets ? { envSecrets: this.#envSecrets } : {});
       this.#scanners.push(this.#dlp);
@@ -166,13 +183,13 @@ export class ScanChain {
     ];
     const models = options.models === undefined ? loadModels() : options.models;
     const injectionModel = models && config.injection.enabled ? new ModelCheck(models.injection, config.injection.model) : undefined;
-    if (responseRules.length > 0 || injectionModel) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel));
+    if (responseRules.length > 0 || injectionModel || hasStored) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel, hasStored ? this.#envSecrets : undefined));
     const poisoningModel = models ? new ModelCheck(models['tool-poisoning'], config.poisoning.model) : undefined;
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
       // The injection scorer reads every response: with it on, no response can skip the full path.
-      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined });
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined && !hasStored });
     }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
@@ -238,9 +255,30 @@ export class ScanChain {
     const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
     const decided = this.#decide(input, findings);
     const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
-    if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict);
+    // A list that asks is recorded as denied (its asked tools hidden) until settle() says otherwise.
+    if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict.action === 'ask' ? this.settle(input, verdict, new Set()) : verdict);
+    // guard_policy: a call that is forwarded (or asked about) enters the session history.
     this.#engine?.commit(input, verdict.action, verdict.findings);
     return verdict;
+  }
+
+  /**
+   * The final verdict of an `ask` verdict once a person (or the lack of one) has
+   * answered: each finding of `verdict.asks` in `allowed` acts as `warn`, every
+   * other asked finding as `block` (so a denied tool is filtered out of its list,
+   * and a denied request is blocked). A `tools/list` result is recorded for
+   * session binding with the outcome. A verdict that is not `ask` is returned as is.
+   * @param input the frame the verdict was made for
+   * @param allowed asked findings the person allowed (by identity, from `verdict.asks`)
+   */
+  settle(input: ScanInput, verdict: Verdict, allowed: ReadonlySet<Finding>): Verdict {
+    if (verdict.action !== 'ask') return verdict;
+    const asks = new Set(verdict.asks ?? []);
+    const actions = verdict.findings.map((f): Action => (asks.has(f) ? (allowed.has(f) ? 'warn' : 'block') : this.actionFor(f, input.direction)));
+    const settled = this.#decideActions(input, verdict.findings, actions);
+    const final = verdict.secretNames !== undefined ? { ...settled, secretNames: verdict.secretNames } : settled;
+    if (allowed.size > 0 && input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, final);
+    return final;
   }
 
   /**
@@ -312,12 +350,14 @@ export class ScanChain {
    */
   actionFor(f: Finding, direction: Direction): Action {
     if (f.advisory === true) return 'warn';
-    // A policy rule's own action; `ask` blocks until the ask feature lands.
-    if (f.action !== undefined) return f.action === 'ask' ? 'block' : f.action;
+    // A policy rule's own action (guard_policy); `ask` asks the person like any other ask.
+    if (f.action !== undefined) return f.action;
     // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
     if (f.category === 'dlp' && f.documented === true) return 'warn';
-    const action = this.#configuredAction(f, direction);
-    return f.severity === 'low' && action === 'block' && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
+    const configured = this.#configuredAction(f, direction);
+    // A call to a tool the client was never shown cannot be approved knowingly: the person never saw its definition.
+    const action = configured === 'ask' && BLIND_RULES.has(f.rule) ? 'block' : configured;
+    return f.severity === 'low' && (action === 'block' || action === 'ask') && this.#config.mode !== 'strict' && RULE_CATEGORIES.has(f.category) ? 'warn' : action;
   }
 
   #configuredAction(f: Finding, direction: Direction): Action {
@@ -347,8 +387,19 @@ export class ScanChain {
     if (findings.length === 0) return { action: 'allow', findings, removeTools: [] };
     if (!this.#config.enforce) return { action: 'warn', findings, removeTools: [] };
     const actions = findings.map((f) => this.actionFor(f, input.direction));
+    const asks = findings.filter((_, i) => actions[i] === 'ask');
+    if (asks.length === 0) return this.#decideActions(input, findings, actions);
+    // Blocked whatever the person answers: nothing to ask.
+    const allowed = this.#decideActions(input, findings, actions.map((a) => (a === 'ask' ? 'warn' : a)));
+    if (allowed.action === 'block') return allowed;
+    return { action: 'ask', findings, removeTools: [], asks };
+  }
+
+  /** The verdict for findings whose actions are known (none is `ask`: {@link settle} resolves them first). */
+  #decideActions(input: ScanInput, findings: readonly Finding[], actions: readonly Action[]): Verdict {
     // A redaction that cannot be done cleanly (decoded, joined or split match) falls back to block.
-    const blocking = findings.filter((f, i) => actions[i] === 'block' || (actions[i] === 'redact' && f.span === undefined));
+    // An `ask` left unresolved here (never expected) blocks: fail closed.
+    const blocking = findings.filter((f, i) => actions[i] === 'block' || actions[i] === 'ask' || (actions[i] === 'redact' && f.span === undefined));
     const redactions = findings.filter((f, i) => actions[i] === 'redact' && f.span !== undefined);
     if (blocking.length === 0) {
       if (redactions.length === 0) return { action: 'warn', findings, removeTools: [] };

@@ -127,6 +127,12 @@ export class DlpScanner implements Scanner {
   #scanJoined(leaves: readonly StringLeaf[], findings: Finding[]): void {
     const found = new Set(findings.map((f) => f.rule));
     for (const [text, path] of joinedTexts(leaves)) {
+      // An environment or stored secret cut across two fields, too.
+      if (!found.has('env-secret')) {
+        const before = findings.length;
+        this.#envSecrets?.scan(text, path, 'join', findings);
+        if (findings.length > before) found.add('env-secret');
+      }
       for (const h of this.#hits(this.#matcher.find(text), path, findings)) {
         if (found.has(h.rule.id)) continue;
         found.add(h.rule.id);

@@ -15,6 +15,10 @@ import { segmentAt, type ExtractedText } from './response-text.js';
 import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 import type { ModelCheck } from './model/check.js';
+import type { EnvSecrets } from './env-secrets.js';
+import { walkStrings } from './json-walk.js';
+import { maskSecret } from './mask.js';
+import { MAX_LEAVES } from './dlp-scanner.js';
 
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
 export const MAX_DECODE_SCAN = 1024 * 1024;
@@ -24,14 +28,18 @@ export class ResponseScanner implements Scanner {
   readonly name = 'injection' as const;
   readonly #matcher: RuleMatcher;
   readonly #model: ModelCheck | undefined;
+  readonly #stored: EnvSecrets | undefined;
 
   /**
    * @param matcher injection rules plus the DLP rules that apply to responses
    * @param model the learned injection scorer, run on the normalised text after the rules
+   * @param stored secrets the proxy gave the server from the store: any of their
+   *   forms anywhere in a server frame is an `env-secret` finding
    */
-  constructor(matcher: RuleMatcher, model?: ModelCheck) {
+  constructor(matcher: RuleMatcher, model?: ModelCheck, stored?: EnvSecrets) {
     this.#matcher = matcher;
     this.#model = model;
+    this.#stored = stored !== undefined && stored.storedValues().length > 0 ? stored : undefined;
   }
 
   warmUp(): void {
@@ -40,7 +48,10 @@ export class ResponseScanner implements Scanner {
 
   scan(input: ScanInput): Finding[] {
     if (input.direction !== 'server-to-client') return [];
-    return this.scanExtracted(extractServerText(input));
+    const extracted = extractServerText(input);
+    const findings = this.scanExtracted(extracted);
+    if (this.#stored !== undefined) findings.push(...storedFindings(this.#stored, input.message, extracted));
+    return findings;
   }
 
   /**
@@ -81,6 +92,34 @@ export class ResponseScanner implements Scanner {
     }
     return findings;
   }
+}
+
+/**
+ * Stored secrets a server sends back (`get-env`, an error quoting its config, a
+ * token in an unknown field): every string and key of the frame, whether or not
+ * it reaches the model, and the model-visible text joined (a value split over two
+ * content blocks). The value itself in a string field is redactable; an encoded
+ * form, a key, a `blob` or a split value is not (`redact` then blocks).
+ */
+function storedFindings(stored: EnvSecrets, message: unknown, extracted: ExtractedText): Finding[] {
+  const findings: Finding[] = [];
+  const { leaves, complete } = walkStrings(message, '', MAX_LEAVES);
+  if (!complete) findings.push({ rule: SCAN_LIMIT_RULES.leaves, category: 'protocol', severity: 'high', path: '' });
+  const seen = new Set<string>();
+  const base = { rule: 'env-secret', category: 'dlp' as const, severity: 'critical' as const };
+  for (const leaf of leaves) {
+    const path = leaf.isKey ? (leaf.holder ?? '') : leaf.path;
+    const redactable = !leaf.isKey && !/(?:^|\.)blob$/.test(leaf.path);
+    for (const h of stored.locateStored(leaf.value)) {
+      seen.add(h.form);
+      const how = h.raw && redactable ? { span: { start: h.start, end: h.end } } : h.raw ? {} : { transform: 'encoded' };
+      findings.push({ ...base, path, masked: `${h.name}=${maskSecret(h.form)}`, ...how });
+    }
+  }
+  for (const h of stored.locateStored(extracted.text)) {
+    if (!seen.has(h.form)) findings.push({ ...base, path: pathFor(extracted), masked: `${h.name}=${maskSecret(h.form)}`, transform: 'join' });
+  }
+  return findings;
 }
 
 /**

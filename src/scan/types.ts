@@ -12,8 +12,11 @@ export type Category = 'dlp' | 'injection' | 'tool-poisoning' | 'drift' | 'proto
 /** Rule severities, lowest first (Pipelock's scale). */
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
-/** What the policy does with a frame that has findings. */
-export type Action = 'block' | 'warn' | 'redact';
+/**
+ * What the policy does with a frame that has findings. `ask`: a person decides,
+ * through MCP elicitation (src/proxy/ask.ts); without one, it blocks.
+ */
+export type Action = 'block' | 'warn' | 'redact' | 'ask';
 
 /**
  * One detection. `path` is the JSON path of the field inside the JSON-RPC
@@ -55,8 +58,8 @@ export interface Finding {
   /** Set when the finding only warns, whatever the category's action (a score between the warn and block thresholds). */
   readonly advisory?: true;
   /**
-   * Policy findings (src/policy): the rule's own action, used instead of the category's.
-   * `ask` means the rule wants the user asked; until the ask feature lands it blocks, and the block message says so.
+   * Policy findings (src/policy): the rule's own action, used instead of the category's
+   * (`ask` asks the person, like any other ask).
    */
   readonly action?: 'block' | 'warn' | 'ask';
   /** Policy findings: why, in words (never the argument's value). Shown to the client and in the audit log. */

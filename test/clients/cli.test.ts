@@ -68,7 +68,7 @@ describe('client commands', () => {
     const a = JSON.parse(r.stdout) as Assessment;
     expect(a.schemaVersion).toBe(1);
     expect(Object.keys(a)).toEqual(['schemaVersion', 'files', 'servers', 'guard', 'summary', 'grade', 'exitCode']);
-    expect(Object.keys(a.servers[0] ?? {})).toEqual(['client', 'clientName', 'file', 'scope', 'section', 'name', 'transport', 'kind', 'wrapped', 'config', 'command', 'risk', 'secrets']);
+    expect(Object.keys(a.servers[0] ?? {})).toEqual(['client', 'clientName', 'file', 'scope', 'section', 'name', 'transport', 'kind', 'wrapped', 'config', 'command', 'risk', 'secrets', 'storedSecrets']);
     expect(a.summary.line).toMatch(/^\d+ servers in 13 files: 2\/\d+ stdio wrapped, 8 remote/);
     await runClientCli(['cursor', 'setup'], h);
     const cursor = await runClientCli(['assess', '--client', 'cursor'], h);

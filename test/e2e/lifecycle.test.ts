@@ -79,6 +79,18 @@ describe('child environment', () => {
     expect(env['SECRET_THING']).toBeUndefined();
   });
 
+  it('a server that writes and exits before the chain is loaded loses none of its output', async () => {
+    // The chain's modules load after the spawn; Node discards an exited child's unread output
+    // unless the proxy keeps it (child-process.ts, `early`). 40 KB stays under the pipe buffer,
+    // so the server really exits before anything reads it.
+    const burst = "for(let i=0;i<40;i++)process.stdout.write(JSON.stringify({jsonrpc:'2.0',method:'n',params:{i,pad:'x'.repeat(1000)}})+'\\n')";
+    for (let run = 0; run < 3; run++) {
+      const r = await runCli(['proxy', '--', process.execPath, '-e', burst]);
+      expect(r.code).toBe(0);
+      expect(jsonLines(r.stdout).map((m) => (m['params'] as { i: number }).i)).toEqual([...Array(40).keys()]);
+    }
+  });
+
   it('--inherit-env passes everything', async () => {
     const r = await runCli(['proxy', '--inherit-env', '--', process.execPath, '-e', dump], '', { SECRET_THING: 'hidden' });
     expect((jsonLines(r.stdout)[0]?.['params'] as Record<string, string>)['SECRET_THING']).toBe('hidden');

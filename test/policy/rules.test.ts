@@ -5,7 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, connectProxied, errorOf, jsonLines, runCli, tempDir } from '../helpers.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { BIN, ROOT, connectProxied, errorOf, jsonLines, runCli, tempDir } from '../helpers.js';
 import { connectWithRoots, received, receivedCalls } from './policy-helpers.js';
 
 const SERVER = join(ROOT, 'test', 'fixtures', 'policy-server.js');
@@ -57,7 +60,7 @@ describe('tool access', () => {
 });
 
 describe('argument rules, rate limits and ask', () => {
-  it('enum, pattern and max_length block; ask blocks and says it cannot ask yet; the benign values pass', async () => {
+  it('enum, pattern and max_length block; ask blocks a client nobody can ask; the benign values pass', async () => {
     const config = configFile(
       [
         'guard_policy:',
@@ -77,7 +80,7 @@ describe('argument rules, rate limits and ask', () => {
       expect((await errorOf(p.client.callTool({ name: 'write_file', arguments: { path: '/srv/a', content: 'x'.repeat(21) } }))).message).toMatch(/arg-max-length.*21 characters, over the limit of 20/);
       expect((await errorOf(p.client.callTool({ name: 'read_file', arguments: { path: '/srv/c' } }))).message).toMatch(/arg-enum/);
       const ask = await errorOf(p.client.callTool({ name: 'run', arguments: { command: 'whoami' } }));
-      expect(ask.message).toMatch(/arg-pattern.*the rule says ask, which mcp-guard cannot do yet, so it blocked/);
+      expect(ask.message).toMatch(/arg-pattern.*not asked: the client did not declare the elicitation capability/);
       expect((ask.data as { findings: Array<{ action: string }> }).findings[0]?.action).toBe('ask');
       for (const [name, args] of [
         ['fetch', { url: 'https://example.com/' }],
@@ -109,6 +112,38 @@ describe('argument rules, rate limits and ask', () => {
       expect((await p.client.callTool({ name: 'read_file', arguments: { path: '/srv/a' } })).isError).toBeFalsy();
     } finally {
       await p.close();
+    }
+  });
+});
+
+describe('ask through elicitation', () => {
+  it('a policy rule with action ask asks the person: allow lets the call through, deny blocks it', async () => {
+    const config = configFile('guard_policy:\n  arguments:\n    rules:\n      - { tool: run, arg: command, pattern: "^(ls|git status)$", action: ask }\n');
+    const log = join(tempDir(), 'received.jsonl');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'proxy', '-c', config, '--env', 'FIXTURE_LOG', '--', process.execPath, SERVER],
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_GUARD_CONFIG: '', XDG_STATE_HOME: tempDir(), FIXTURE_LOG: log },
+      stderr: 'pipe',
+      cwd: ROOT,
+    });
+    const client = new Client({ name: 'ask-policy-test', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { decision: asked.length === 1 ? 'allow_once' : 'deny' } };
+    });
+    await client.connect(transport);
+    try {
+      await client.listTools();
+      expect((await client.callTool({ name: 'run', arguments: { command: 'whoami' } })).isError).toBeFalsy();
+      const e = await errorOf(client.callTool({ name: 'run', arguments: { command: 'id' } }));
+      expect(e.message).toMatch(/arg-pattern/);
+      expect(asked).toHaveLength(2);
+      expect(asked[0]).toMatch(/arg-pattern|does not match/);
+      expect(receivedCalls(log)).toEqual(['run {"command":"whoami"}']);
+    } finally {
+      await client.close();
     }
   });
 });
