@@ -112,7 +112,28 @@ function readings(raw: string, ctx: PathContext): string[] {
  * @returns distinct views, the literal one first
  */
 export function pathViews(raw: string, ctx: PathContext): string[] {
-  return [...new Set(readings(raw, ctx).map((r) => posix.resolve(r)))];
+  return resolvedViews(readings(raw, ctx), ctx);
+}
+
+/** `/proc/self/root/x` is `/x` and `/proc/self/cwd/x` is `<cwd>/x` on Linux: the magic links reach the same file. */
+const PROC_LINK = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/(root|cwd)(?=\/|$)/;
+
+function resolvedViews(reads: readonly string[], ctx: PathContext): string[] {
+  const out = new Set<string>();
+  for (const r of reads) {
+    // The kernel follows the link before any `..` after it: substitute on the unresolved reading too.
+    const m0 = PROC_LINK.exec(r.replace(/\/+/g, '/'));
+    if (m0) out.add(posix.resolve(m0[1] === 'root' ? '/' : ctx.cwd, `.${r.replace(/\/+/g, '/').slice(m0[0].length)}`));
+    let v = posix.resolve(r);
+    out.add(v);
+    for (let i = 0; i < 4; i++) {
+      const m = PROC_LINK.exec(v);
+      if (!m) break;
+      v = posix.resolve(m[1] === 'root' ? '/' : ctx.cwd, `.${v.slice(m[0].length)}`);
+      out.add(v);
+    }
+  }
+  return [...out];
 }
 
 /** `..` segments in an unresolved absolute path. */
@@ -250,7 +271,7 @@ export interface PathCheck {
  */
 export function checkPath(raw: string, ctx: PathContext, roots: readonly string[], deny: GlobSet, sensitive: GlobSet): PathCheck {
   const reads = readings(raw, ctx);
-  const views = [...new Set(reads.map((r) => posix.resolve(r)))];
+  const views = resolvedViews(reads, ctx);
   const problems: PathProblem[] = [];
   if (raw.includes('\0')) problems.push({ rule: 'path-nul', reason: 'the path contains a NUL character, which truncates it in C code' });
   const literal = dotDots(reads[0] ?? '');

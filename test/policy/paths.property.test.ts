@@ -74,7 +74,7 @@ describe('the path normaliser', () => {
 
   it('deny globs catch every reading: ~, $HOME, case, Windows separators, file://, NUL', () => {
     const deny = globSet(['~/.ssh/**', '**/.env'], CTX);
-    for (const p of ['~/.ssh/id_rsa', '$HOME/.ssh/id_rsa', '/home/user/.SSH/id_rsa', '/home/user/work/..\\.ssh\\id_rsa', 'file:///home/user/.ssh/config', '/home/user/%2essh/id_rsa', '/srv/root/.env', '/srv/root/.env\u0000.txt', '/srv/root/.e%6ev']) {
+    for (const p of ['~/.ssh/id_rsa', '$HOME/.ssh/id_rsa', '/home/user/.SSH/id_rsa', '/home/user/work/..\\.ssh\\id_rsa', 'file:///home/user/.ssh/config', '/home/user/%2essh/id_rsa', '/srv/root/.env', '/srv/root/.env\u0000.txt', '/srv/root/.e%6ev', '/proc/self/root/home/user/.ssh/id_rsa', '/proc/1234/root/home/user/.ssh/id_rsa', '/proc/self/cwd/../../../home/user/.ssh/id_rsa', '/proc/self/cwd/../../../home/user/.ssh']) {
       expect(checkPath(p, CTX, [], deny, none).problems.map((q) => q.rule), p).toContain('path-denied');
     }
   });
