@@ -8,6 +8,9 @@ try {
   const rules = loadRulePacks();
   writeFileSync(builtRulesPath(), serializeRules(rules));
   process.stderr.write(`rules: ${rules.length} rules → ${builtRulesPath()}\n`);
+  // The policy engine's session rules (rules/policy/session.yaml), prevalidated the same way.
+  const { buildSessionRules, builtSessionRulesPath } = await import('../dist/policy/session-rules.js');
+  process.stderr.write(`rules: ${buildSessionRules()} session rules → ${builtSessionRulesPath()}\n`);
 } catch (err) {
   process.stderr.write(`rules: ${err.message}\n${(err.problems ?? []).map((p) => `  ${p}\n`).join('')}`);
   process.exitCode = 2;

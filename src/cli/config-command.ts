@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ExitCode, GuardError } from '../errors.js';
 import { parseConfigText, type GuardConfig } from '../config/load.js';
 import { addTrust, readTrust, removeTrust, sha256Hex, trustState, trustStorePath } from '../config/trust.js';
+import { configJsonSchema } from '../config/json-schema.js';
 import type { CliIO } from './io.js';
 
 const HELP = `
@@ -21,7 +22,8 @@ Examples:
   $ mcp-guard config trust                  # ./mcp-guard.yaml
   $ mcp-guard config trust ~/work/api/mcp-guard.yaml
   $ mcp-guard config list
-  $ mcp-guard config untrust`;
+  $ mcp-guard config untrust
+  $ mcp-guard config schema > mcp-guard.schema.json   # JSON Schema of the whole config, for editors`;
 
 const short = (hash: string): string => hash.slice(0, 12);
 
@@ -32,6 +34,8 @@ function weakenings(c: GuardConfig): string[] {
   if (!c.dlp.enabled) out.push('argument DLP is off');
   if (!c.injection.enabled) out.push('response prompt-injection scanning is off');
   if (!c.poisoning.enabled) out.push('tool-poisoning and drift scanning are off');
+  if (!c.policy.enabled) out.push('the policy engine (guard_policy) is off');
+  else if (!c.policy.paths.defaultDeny) out.push('guard_policy: the built-in path deny globs (~/.ssh, .env, ~/.aws, agent MCP configs) are off');
   if (c.suppress.length > 0) out.push(`${c.suppress.length} suppression(s): ${c.suppress.map((s) => s.rule).join(', ')}`);
   if (c.envPassthrough.length > 0) out.push(`passes to the server: ${c.envPassthrough.join(', ')}`);
   return out;
@@ -85,6 +89,14 @@ export function registerConfigCommands(program: Command, io: CliIO, setExit: (co
     .action((path: string | undefined) => {
       const file = target(path);
       print([removeTrust(trustStorePath(io.env), file) ? `No longer trusted: ${file}.` : `${file} was not trusted.`]);
+      setExit(ExitCode.OK);
+    });
+
+  config
+    .command('schema')
+    .description('print the JSON Schema (draft 2020-12) of the config file, for editors to complete and check it')
+    .action(() => {
+      io.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
       setExit(ExitCode.OK);
     });
 

@@ -48,13 +48,14 @@ export function registerScanCommand(program: Command, io: CliIO, setExit: (code:
     .description('replay recorded MCP traffic through the scanner chain')
     .argument('[file]', 'transcript file, or - for stdin', '-')
     .option('-c, --config <file>', 'config file')
+    .option('--name <name>', 'server identity, for the per-server parts of guard_policy (as proxy --name)')
     .addHelpText('after', EXAMPLES)
-    .action(async (file: string, opts: { config?: string }) => {
+    .action(async (file: string, opts: { config?: string; name?: string }) => {
       const { config, warnings } = loadConfig({ path: opts.config, env: io.env, cwd: io.cwd });
       for (const w of warnings) io.stderr.write(`mcp-guard: warning: ${w}\n`);
       // Loaded here, not at the top: `proxy` shares this module list and must not pay for the chain before it spawns.
       const { ScanChain } = await import('../scan/chain.js');
-      const chain = new ScanChain({ config, env: io.env });
+      const chain = new ScanChain({ config, env: io.env, server: opts.name, cwd: io.cwd });
       let input: NodeJS.ReadableStream = io.stdin;
       if (file !== '-') {
         const stream = createReadStream(file);

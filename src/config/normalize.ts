@@ -8,6 +8,7 @@ import type { Action, Severity } from '../scan/types.js';
 import type { RawConfig } from './schema.js';
 import { normalizeAuditLogging, type AuditSinksConfig } from './audit-normalize.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proxy/framer.js';
+import { normalizePolicy, type PolicyConfig } from '../policy/config.js';
 import { normalizeAsk, type AskConfig } from './ask-schema.js';
 import { normalizeSecretsEnv, type SecretsEnvConfig } from './secrets-schema.js';
 
@@ -88,6 +89,8 @@ export interface GuardConfig {
   readonly normalizeChars: number;
   /** What a frame that reaches a scan limit gets. */
   readonly onScanLimit: 'block' | 'warn';
+  /** `guard_policy` (src/policy/config.ts). */
+  readonly policy: PolicyConfig;
   /** The `ask` action: how long a question waits, and how many frames may wait at once (src/config/ask-schema.ts). */
   readonly ask: AskConfig;
 }
@@ -190,6 +193,7 @@ export function normalizeConfig(raw: RawConfig): GuardConfig {
     maxFrameBytes: raw.limits?.max_frame_bytes ?? DEFAULT_MAX_FRAME_BYTES,
     normalizeChars: raw.limits?.normalize_chars ?? DEFAULT_NORMALIZE_CHARS,
     onScanLimit: raw.limits?.on_scan_limit ?? 'block',
+    policy: normalizePolicy(raw.guard_policy),
     ask: normalizeAsk(raw.approvals),
   };
 }

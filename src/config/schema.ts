@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
+import { policySchema } from '../policy/config.js';
 import { approvalsSchema } from './ask-schema.js';
 import { secretsEnvKeys } from './secrets-schema.js';
 import { auditLoggingKeys } from './audit-schema.js';
@@ -208,6 +209,8 @@ function buildConfigSchema(z: typeof Zod) {
         on_scan_limit: z.enum(['block', 'warn']).optional(),
       })
       .optional(),
+    /** mcp-guard: the policy engine (src/policy/config.ts). */
+    guard_policy: policySchema(z).optional().describe('mcp-guard policy engine: tool access, typed arguments, rate limits, session rules'),
     /** mcp-guard: the `ask` action (MCP elicitation). */
     approvals: approvalsSchema(z),
   });

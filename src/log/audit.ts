@@ -162,6 +162,10 @@ export class AuditLog {
       ...(f.unterminated ? { unterminated: true } : {}),
       ...(f.score !== undefined ? { score: f.score } : {}),
       ...(f.features ? { features: f.features } : {}),
+      // Policy findings (src/policy): the rule's action (`ask` blocks for now) and why.
+      ...(f.action ? { rule_action: f.action } : {}),
+      ...(f.reason ? { reason: this.mask(f.reason) } : {}),
+      ...(f.retryAfter !== undefined ? { retry_after: f.retryAfter } : {}),
     }));
     const level = allowed ? 'info' : e.action === 'warn' ? 'warn' : 'error';
     // The config entry that would let the frame through (the block message names it too).

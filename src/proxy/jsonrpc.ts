@@ -80,7 +80,18 @@ export function publicFindings(findings: readonly Finding[]): Array<Record<strin
     ...(f.documented ? { documented: true } : {}),
     ...(f.score !== undefined ? { score: f.score } : {}),
     ...(f.features ? { features: f.features } : {}),
+    ...(f.action ? { action: f.action } : {}),
+    ...(f.reason ? { reason: f.reason } : {}),
   }));
+}
+
+/**
+ * `error.data` of a blocked request: the public findings, and `retryAfter` (seconds) when a
+ * rate limit blocked it (the longest wait of the rate-limit findings).
+ */
+export function blockData(findings: readonly Finding[]): { findings: ReturnType<typeof publicFindings>; retryAfter?: number } {
+  const waits = findings.flatMap((f) => (f.retryAfter !== undefined ? [f.retryAfter] : []));
+  return { findings: publicFindings(findings), ...(waits.length > 0 ? { retryAfter: Math.max(...waits) } : {}) };
 }
 
 const CATEGORY_WORDS: Record<Finding['category'], string> = {
@@ -112,7 +123,7 @@ export function blockMessage(what: string, findings: readonly Finding[]): string
   const open = findings.find((f) => f.unterminated);
   const hint = open !== undefined
     ? `the key block (${open.rule}) has no END line after its key material (missing, cut off, or past the ${MAX_BLOCK_CHARS / 1024} KiB scan window), so it cannot be redacted whole`
-    : first !== undefined ? PROTOCOL_HINTS[first.rule] : undefined;
+    : first !== undefined ? (PROTOCOL_HINTS[first.rule] ?? first.reason) : undefined;
   const allow = suppressHint(findings);
   return `mcp-guard: blocked ${what}: found ${cats}${detail}${hint !== undefined ? `: ${hint}` : ''}${allow !== undefined ? `; to allow: ${allow}` : ''}`;
 }

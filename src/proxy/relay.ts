@@ -9,10 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { LineFramer, type OversizedLine, type RawLine } from './framer.js';
-import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
+import { BLOCKED, INVALID_REQUEST, PARSE_ERROR, SERVER_EXITED, blockData, blockMessage, errorLine, publicFindings, sniffId } from './jsonrpc.js';
 import { GuardSession } from './session.js';
 import { applyRedactions, parsePath } from './redact.js';
 import type { ScanChain, Verdict } from '../scan/chain.js';
+import { RootsRequester, type RootsAnswer } from '../policy/roots.js';
 import { maskAll } from '../scan/mask.js';
 import type { AuditLog } from '../log/audit.js';
 import type { Direction, Finding, JsonRpcMessage } from '../scan/types.js';
@@ -49,6 +50,8 @@ const EMPTY = /^\s*$/;
 const PREFLIGHT_TIMEOUT_MS = 30_000;
 /** Pages of its own `tools/list` the proxy follows, at most. */
 const MAX_OWN_PAGES = 100;
+/** How long a tools/call waits for the client's answer to the proxy's own `roots/list` (guard_policy), ms. */
+const ROOTS_TIMEOUT_MS = 5_000;
 
 function isToolCall(value: unknown): boolean {
   return value !== null && typeof value === 'object' && (value as JsonRpcMessage).method === 'tools/call' && 'id' in value;
@@ -65,6 +68,10 @@ export class Relay {
    * undefined when nothing is held.
    */
   #held: RawLine[] | undefined;
+  /** Why lines are held: the proxy's own tools/list (`list`) or its roots/list to the client (`roots`). */
+  #heldFor: 'list' | 'roots' | undefined;
+  /** guard_policy: the proxy's own `roots/list` to the client (src/policy/roots.ts); undefined when not wanted. */
+  readonly #roots: RootsRequester | undefined;
   /** The proxy's own `tools/list` pages: reserved id prefix, pages sent, and whether it ran. */
   readonly #ownPrefix = `mcp-guard:${randomUUID()}:`;
   #ownPages = 0;
@@ -78,6 +85,7 @@ export class Relay {
   constructor(options: RelayOptions) {
     this.#o = options;
     this.#session = new GuardSession(options.chain);
+    this.#roots = options.chain.policy?.wantsClientRoots === true ? new RootsRequester(this.#ownPrefix) : undefined;
     this.#session.onInternalError = (err) => options.log.error(`scanner failed, frame blocked: ${err.message}`);
     this.#ask = new Asker({ config: options.ask ?? { timeoutMs: 60_000, maxWaiting: 8 }, chain: options.chain, log: options.log, send: (b) => this.#toClient(b) });
   }
@@ -138,14 +146,21 @@ export class Relay {
     this.#ownList(undefined);
   }
 
-  /** Hold client lines from `line` on until {@link Relay.#release} (at most {@link PREFLIGHT_TIMEOUT_MS}). */
-  #hold(line: RawLine): void {
+  /**
+   * Hold client lines from `line` on until {@link Relay.#release} (at most {@link PREFLIGHT_TIMEOUT_MS}).
+   * For `roots` the client's input keeps flowing (its answer to our roots/list is in it); later lines queue.
+   */
+  #hold(line: RawLine, reason: 'list' | 'roots' = 'list'): void {
     this.#held = [line];
-    this.#o.clientIn.pause();
+    this.#heldFor = reason;
+    if (reason === 'list') this.#o.clientIn.pause();
     this.#preflightTimer = setTimeout(() => {
-      this.#o.log.warn('no tools/list answer in time; the held tools/call is decided without it');
+      if (reason === 'roots') {
+        this.#roots?.giveUp();
+        this.#o.log.warn('the client did not answer roots/list in time; path arguments are checked against the deny globs only');
+      } else this.#o.log.warn('no tools/list answer in time; the held tools/call is decided without it');
       this.#release();
-    }, PREFLIGHT_TIMEOUT_MS);
+    }, reason === 'roots' ? ROOTS_TIMEOUT_MS : PREFLIGHT_TIMEOUT_MS);
     this.#preflightTimer.unref();
   }
 
@@ -175,13 +190,14 @@ export class Relay {
     if (held === undefined) return;
     clearTimeout(this.#preflightTimer);
     this.#held = undefined;
+    this.#heldFor = undefined;
     for (const l of held) this.#fromClient(l);
     if (this.#held === undefined) {
       this.#o.clientIn.resume();
       const ended = this.#clientEnded;
       this.#clientEnded = undefined;
       ended?.();
-    }
+    } else if (this.#heldFor === 'roots') this.#o.clientIn.resume(); // the client's roots answer must still be read
   }
 
   /** Write one frame (one or more buffers, sent together); pause `source` until `dest` drains. */
@@ -211,9 +227,25 @@ export class Relay {
     this.#write(this.#o.serverIn, this.#o.clientIn, ...data);
   }
 
+  /** guard_policy: the client's roots are the path sandbox; held tools/calls are decided now. */
+  #rootsAnswer(a: RootsAnswer): void {
+    if ('error' in a) this.#o.log.warn(`the client's roots/list failed (${a.error}); path arguments are checked against the deny globs only`);
+    else {
+      this.#o.chain.policy?.setClientRoots(a.uris);
+      this.#o.log.info('client roots received: they are the sandbox for path arguments', { roots: a.uris.length });
+    }
+    if (this.#heldFor === 'roots' && this.#roots?.waiting !== true) this.#release();
+  }
+
   #fromClient(line: RawLine): void {
     // ask: the client's answer to the proxy's own question is consumed here, never forwarded.
     if (this.#ask.intercept(line.text)) return;
+    // guard_policy: the client's answer to the proxy's own roots/list is consumed here, never forwarded.
+    const roots = this.#roots?.answer(line.text);
+    if (roots !== undefined) {
+      this.#rootsAnswer(roots);
+      return;
+    }
     if (this.#held !== undefined) {
       this.#held.push(line);
       return;
@@ -235,6 +267,11 @@ export class Relay {
       // The client's own tools/list in flight: decide on the call once its answer is in; else list first.
       if (this.#session.awaiting('tools/list')) this.#hold(line);
       else this.#preflight(line);
+      return;
+    }
+    // guard_policy: a tools/call or resources/read waits for the client's roots, so its paths are checked against them.
+    if (this.#roots?.waiting === true && (isToolCall(value) || (value as JsonRpcMessage | null)?.method === 'resources/read')) {
+      this.#hold(line, 'roots');
       return;
     }
     this.#o.observer?.('client', line.text);
@@ -308,7 +345,8 @@ export class Relay {
         if (d.verdict.action === 'redact' || pending) this.#session.forget(msg.id ?? null);
         this.#o.log.decision({ ...event, action: 'block', ...reason });
         const what = `${event.method ?? 'request'} request${tool ? ` to tool "${tool}"` : ''}`;
-        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings) + also, { findings: publicFindings(d.verdict.findings) }, d.rawId));
+        // blockData: the findings, plus `retryAfter` when a guard_policy rate limit blocked the call.
+        this.#toClient(errorLine(msg.id ?? null, BLOCKED, blockMessage(what, d.verdict.findings) + also, blockData(d.verdict.findings), d.rawId));
       } else if (d.kind === 'response' && d.context !== undefined) {
         // The client's answer to a server request (sampling, elicitation) is withheld; the server gets an error so it does not wait forever.
         this.#o.log.decision({ ...event, action: 'block', ...reason });
@@ -327,6 +365,9 @@ export class Relay {
     }
     if (redacted) this.#toServer(redacted);
     else this.#toServer(line.wire);
+    // guard_policy: after `initialized` / `roots/list_changed`, ask a client with the roots capability for its roots.
+    const ask = this.#roots?.afterClientFrame(msg);
+    if (ask !== undefined) this.#toClient(Buffer.from(`${ask}\n`));
   }
 
   #fromServer(line: RawLine): void {
@@ -388,7 +429,7 @@ export class Relay {
     const also = note !== undefined ? `; ${note}` : '';
     this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action, ...reason });
     if (blocked) {
-      if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) {
+      if (this.#heldFor === 'list' && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) {
         queueMicrotask(() => this.#release());
       }
       if (d.kind === 'response' && context !== undefined) {
@@ -405,7 +446,7 @@ export class Relay {
     if (rewritten) this.#toClient(rewritten);
     else this.#toClient(line.wire);
     // Held for the client's own listing: wait for every page it asked for (a tool may sit on a later one).
-    if (this.#held !== undefined && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) this.#release();
+    if (this.#heldFor === 'list' && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) this.#release();
   }
 
   #oversized(direction: Direction, info: OversizedLine): void {

@@ -110,7 +110,7 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
     const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
-    chain = new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets: secrets.stored, ...(pins ? { pins } : {}) });
+    chain = new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets: secrets.stored, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
     const secretValues = (): string[] => chain.secretValues();
     try {
       log = new AuditLog({

@@ -1,8 +1,9 @@
 /**
  * The synchronous scanner chain and the policy that turns findings into a
- * verdict. Order: argument DLP, tool policy, response injection, tool
- * poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
+ * verdict. Order: the policy engine (src/policy, `guard_policy`), argument DLP,
+ * tool policy, response injection, tool poisoning, drift. Findings then pass small pure steps: suppress, dedupe, sort.
  */
+import { homedir } from 'node:os';
 import type { GuardConfig, UserPattern } from '../config/normalize.js';
 import { compileRule, loadBuiltinRules, type CompiledRule, type RuleSpec } from './rule-pack.js';
 import { RuleMatcher } from './matcher.js';
@@ -21,6 +22,7 @@ import type { Action, Category, Direction, Finding, ScanInput, Scanner } from '.
 import type { ValidatorName } from './validators.js';
 import { loadModels, type Models } from './model/loader.js';
 import { ModelCheck } from './model/check.js';
+import { PolicyEngine } from '../policy/engine.js';
 
 /** What happens to one frame. */
 export interface Verdict {
@@ -79,6 +81,10 @@ export interface ChainOptions {
    * @throws GuardError `RULES_INVALID` (from the default) when a model file is bad
    */
   readonly models?: Models | null;
+  /** Server identity (`proxy --name` or derived), for the per-server parts of `guard_policy`. */
+  readonly server?: string | undefined;
+  /** The server's working directory, for relative path arguments (`guard_policy.paths`). @default process.cwd() */
+  readonly cwd?: string;
   /**
    * Secrets from the store that the proxy gives the server (variable name → value):
    * DLP looks for them in both directions, whatever `dlp.scan_env` says (the
@@ -127,6 +133,8 @@ export class ScanChain {
   readonly #config: GuardConfig;
   readonly #scanners: Scanner[] = [];
   readonly #policy: ToolPolicy | undefined;
+  /** guard_policy (src/policy): tool access, typed arguments, rate limits, session rules. Runs first. */
+  readonly #engine: PolicyEngine | undefined;
   readonly #dlp: DlpScanner | undefined;
   readonly #envSecrets: EnvSecrets | undefined;
   readonly #pinStore: ChainOptions['pins'];
@@ -162,6 +170,10 @@ export class ScanChain {
       this.#scanners.push(this.#dlp);
     }
     if (config.toolPolicy.enabled && config.toolPolicy.rules.length > 0) this.#policy = new ToolPolicy(config.toolPolicy.rules);
+    if (config.policy.enabled) {
+      const env = options.env ?? process.env;
+      this.#engine = new PolicyEngine(config.policy, { server: options.server, home: env['HOME'] || env['USERPROFILE'] || homedir(), cwd: options.cwd ?? process.cwd() });
+    }
     // Responses: injection and credentials in one pass. Only high and critical DLP rules count there:
     // personal data such as IBANs or card numbers in a tool's answer is the user's own, not a leak;
     // so is a wallet's seed phrase (`in_responses: false`).
@@ -191,6 +203,7 @@ export class ScanChain {
   warmUp(): void {
     for (const s of this.#scanners) s.warmUp?.();
     this.#fast?.warmUp();
+    this.#engine?.warmUp();
   }
 
   /** True while a `tools/call` would be refused as `call-before-list` (strict binding, no list seen yet). */
@@ -223,20 +236,29 @@ export class ScanChain {
     }
   }
 
+  /** The policy engine, for the relay's `roots/list` to the client (undefined when `guard_policy` is off). */
+  get policy(): PolicyEngine | undefined {
+    return this.#engine;
+  }
+
   #evaluate(input: ScanInput): Verdict {
-    const raw: Finding[] = [];
+    // Policy first (before content scanning): a denied tool needs no session binding finding on top.
+    const raw: Finding[] = this.#engine?.scan(input) ?? [];
+    const toolDenied = raw.some((f) => f.rule === 'tool-denied');
     // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run.
     const clean = this.#fast?.clears(input) === true;
     for (const s of this.#scanners) if (!clean || s.name === 'drift') raw.push(...s.scan(input));
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
-    if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));
+    if (tool !== undefined && input.direction === 'client-to-server' && !toolDenied) raw.push(...this.#binding(tool));
     const names = raw.length > 0 ? this.#secretNames(input, raw, tool) : [];
     const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
     const decided = this.#decide(input, findings);
     const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
     // A list that asks is recorded as denied (its asked tools hidden) until settle() says otherwise.
     if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict.action === 'ask' ? this.settle(input, verdict, new Set()) : verdict);
+    // guard_policy: a call that is forwarded (or asked about) enters the session history.
+    this.#engine?.commit(input, verdict.action, verdict.findings);
     return verdict;
   }
 
@@ -328,6 +350,8 @@ export class ScanChain {
    */
   actionFor(f: Finding, direction: Direction): Action {
     if (f.advisory === true) return 'warn';
+    // A policy rule's own action (guard_policy); `ask` asks the person like any other ask.
+    if (f.action !== undefined) return f.action;
     // A documented example value (AKIAIOSFODNN7EXAMPLE) is no secret: say so, never block.
     if (f.category === 'dlp' && f.documented === true) return 'warn';
     const configured = this.#configuredAction(f, direction);

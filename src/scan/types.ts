@@ -57,6 +57,15 @@ export interface Finding {
   readonly features?: readonly string[];
   /** Set when the finding only warns, whatever the category's action (a score between the warn and block thresholds). */
   readonly advisory?: true;
+  /**
+   * Policy findings (src/policy): the rule's own action, used instead of the category's
+   * (`ask` asks the person, like any other ask).
+   */
+  readonly action?: 'block' | 'warn' | 'ask';
+  /** Policy findings: why, in words (never the argument's value). Shown to the client and in the audit log. */
+  readonly reason?: string;
+  /** Rate-limit findings: seconds until the call may be retried (the JSON-RPC error's `data.retryAfter`). */
+  readonly retryAfter?: number;
 }
 
 /** Any JSON value. */
