@@ -159,8 +159,8 @@ export class ScanChain {
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
-      // The injection scorer reads every response: with it on, no response can skip the full path.
-      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined });
+      // A cleared response still goes to the injection scorer (ResponseScanner.scanCleared).
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [] });
     }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
@@ -208,9 +208,13 @@ export class ScanChain {
 
   #evaluate(input: ScanInput): Verdict {
     const raw: Finding[] = [];
-    // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run.
-    const clean = this.#fast?.clears(input) === true;
-    for (const s of this.#scanners) if (!clean || s.name === 'drift') raw.push(...s.scan(input));
+    // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run, and the
+    // learned scorer on the text the probe read (`scanCleared`).
+    const cleared = this.#fast?.clearance(input);
+    for (const s of this.#scanners) {
+      if (cleared === undefined || s.name === 'drift') raw.push(...s.scan(input));
+      else if (s.scanCleared) raw.push(...s.scanCleared(input, cleared));
+    }
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
     if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));

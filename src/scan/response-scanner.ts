@@ -44,6 +44,28 @@ export class ResponseScanner implements Scanner {
   }
 
   /**
+   * A frame the fast path cleared (no rule can match its text): only the
+   * learned scorer runs. Its text is printable ASCII, which normalising leaves
+   * as it is, so the scorer reads exactly what the full path gives it.
+   */
+  scanCleared(input: ScanInput, extracted: ExtractedText): Finding[] {
+    const findings: Finding[] = [];
+    if (input.direction === 'server-to-client' && this.#model !== undefined && extracted.text.length > 0) this.#score(extracted, extracted.text, extracted.text, findings);
+    return findings;
+  }
+
+  /**
+   * The scorer's finding on `text` (the normalised text of `extracted`), if any.
+   * @param raw the text it was normalised from (offsets map to fields only when the two are equal)
+   */
+  #score(extracted: ExtractedText, text: string, raw: string, findings: Finding[]): void {
+    const s = this.#model?.text(text);
+    if (s === undefined || this.#model === undefined) return;
+    // Offsets into the normalised text name a field only when normalising changed nothing.
+    findings.push(this.#model.finding(s, text, text === raw ? (segmentAt(extracted, s.start)?.path ?? pathFor(extracted)) : pathFor(extracted)));
+  }
+
+  /**
    * Scan already-extracted text; findings point at the segment holding each hit.
    * Parts the extraction could not read (`unreadable`) are findings too.
    */
@@ -64,12 +86,7 @@ export class ResponseScanner implements Scanner {
         ...(seg && !h.open && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
-    if (this.#model !== undefined) {
-      const text = tv.get('normalized');
-      const s = this.#model.text(text);
-      // Offsets into the normalised text name a field only when normalising changed nothing.
-      if (s !== undefined) findings.push(this.#model.finding(s, text, text === tv.raw ? (segmentAt(extracted, s.start)?.path ?? pathFor(extracted)) : pathFor(extracted)));
-    }
+    if (this.#model !== undefined) this.#score(extracted, tv.get('normalized'), tv.raw, findings);
     if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
