@@ -347,16 +347,28 @@ export function decodeBase32(s: string): string | undefined {
 
 /** Percent-decode repeatedly (at most 4 rounds) until stable; malformed sequences are left as-is. */
 export function decodePercent(s: string): string | undefined {
+  return percentLogged(s, undefined);
+}
+
+/** {@link decodePercent}, logging each round's edits in `log` (one {@link Edits} per round). */
+function percentLogged(s: string, log: Edits[] | undefined): string | undefined {
   let cur = s;
   for (let i = 0; i < 4 && PCT.test(cur); i++) {
-    const next = cur.replace(/(?:%[0-9a-fA-F]{2})+/g, (seq) => {
-      try {
-        return decodeURIComponent(seq);
-      } catch {
-        return Buffer.from(seq.replace(/%/g, ''), 'hex').toString('latin1');
-      }
-    });
+    const edits: Edits | undefined = log ? [] : undefined;
+    const next = replaceLogged(
+      cur,
+      /(?:%[0-9a-fA-F]{2})+/g,
+      (seq) => {
+        try {
+          return decodeURIComponent(seq);
+        } catch {
+          return Buffer.from(seq.replace(/%/g, ''), 'hex').toString('latin1');
+        }
+      },
+      edits,
+    );
     if (next === cur) break;
+    if (edits) log?.push(edits);
     cur = next;
   }
   return cur === s ? undefined : cur;
@@ -364,12 +376,24 @@ export function decodePercent(s: string): string | undefined {
 
 /** Decode `\uXXXX`, `\u{X…}`, `\xXX` and three-digit octal `\101` escapes. */
 export function decodeEscapes(s: string): string | undefined {
+  return escapesLogged(s, undefined);
+}
+
+function escapesLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!ESCAPE.test(s)) return undefined;
-  const out = s.replace(/\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([0-7]{3})/g, (m, a?: string, b?: string, c?: string, o?: string) => {
-    const cp = o !== undefined ? parseInt(o, 8) : parseInt(a ?? b ?? c ?? '', 16);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-  });
-  return out === s ? undefined : out;
+  const edits: Edits | undefined = log ? [] : undefined;
+  const out = replaceLogged(
+    s,
+    /\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([0-7]{3})/g,
+    (m, a?: string, b?: string, c?: string, o?: string) => {
+      const cp = o !== undefined ? parseInt(o, 8) : parseInt(a ?? b ?? c ?? '', 16);
+      return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    },
+    edits,
+  );
+  if (out === s) return undefined;
+  if (edits) log?.push(edits);
+  return out;
 }
 
 /**
@@ -381,7 +405,12 @@ export function decodeEscapes(s: string): string | undefined {
  * closing quote) is skipped to its end, not retried from every quote inside it.
  */
 export function decodeJsonStrings(s: string): string | undefined {
+  return jsonLogged(s, undefined);
+}
+
+function jsonLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!s.includes('\\')) return undefined;
+  const edits: Edits = [];
   const parts: string[] = [];
   let last = 0;
   let changed = false;
@@ -406,7 +435,9 @@ export function decodeJsonStrings(s: string): string | undefined {
     }
     if (escaped) {
       try {
-        parts.push(s.slice(last, i), JSON.parse(s.slice(i, j + 1)) as string);
+        const value = JSON.parse(s.slice(i, j + 1)) as string;
+        parts.push(s.slice(last, i), value);
+        edits.push(i, j + 1, value.length);
         last = j + 1;
         changed = true;
       } catch {
@@ -417,13 +448,20 @@ export function decodeJsonStrings(s: string): string | undefined {
   }
   if (!changed) return undefined;
   parts.push(s.slice(last));
+  log?.push(edits);
   return parts.join('');
 }
 
 /** Decode HTML character references (numeric, and a named subset useful for evasion). */
 export function decodeEntities(s: string): string | undefined {
+  return entitiesLogged(s, undefined);
+}
+
+function entitiesLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!ENTITY.test(s)) return undefined;
-  const out = s.replace(/&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (m, ref: string) => {
+  const edits: Edits | undefined = log ? [] : undefined;
+  const out = replaceLogged(s, /&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (m, ref?: string) => {
+    if (ref === undefined) return m;
     if (ref.startsWith('#x') || ref.startsWith('#X')) {
       const cp = parseInt(ref.slice(2), 16);
       return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
@@ -433,8 +471,10 @@ export function decodeEntities(s: string): string | undefined {
       return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
     }
     return NAMED_ENTITIES[ref] ?? m;
-  });
-  return out === s ? undefined : out;
+  }, edits);
+  if (out === s) return undefined;
+  if (edits) log?.push(edits);
+  return out;
 }
 
 /** Collapse single characters separated by dots or spaces (`i.g.n.o.r.e` → `ignore`). */
@@ -452,24 +492,140 @@ type WholeDecoder = (s: string) => string | undefined;
  * alone, and one combined view costs one rescan of a large text instead of one
  * per decoder and per pair.
  */
-const UNESCAPE: Array<[string, WholeDecoder]> = [
-  ['url', decodePercent],
-  ['json', decodeJsonStrings],
-  ['escape', decodeEscapes],
-  ['html', decodeEntities],
+const UNESCAPE: Array<[string, (s: string, log: Edits[] | undefined) => string | undefined]> = [
+  ['url', percentLogged],
+  ['json', jsonLogged],
+  ['escape', escapesLogged],
+  ['html', entitiesLogged],
 ];
 
-/** `s` with every escape decoder of {@link UNESCAPE} applied, and the label, or undefined when none applies. */
-function unescapeAll(s: string): [string, string] | undefined {
+/**
+ * One replacing pass, as `[start, end, length]` triples, in order and disjoint:
+ * `s[start, end)` of the text before the pass became `length` units.
+ */
+type Edits = number[];
+
+/** As `s.replace(re, fn)` for a global regex without named groups; each replacement is added to `log`. */
+function replaceLogged(s: string, re: RegExp, fn: (m: string, ...groups: Array<string | undefined>) => string, log: Edits | undefined): string {
+  return s.replace(re, (...args: unknown[]) => {
+    const m = args[0] as string;
+    const r = fn(m, ...(args.slice(1, -2) as Array<string | undefined>));
+    const at = args[args.length - 2] as number;
+    log?.push(at, at + m.length, r.length);
+    return r;
+  });
+}
+
+/**
+ * The ranges (flattened `[start, end)` pairs, in order, disjoint) of the text
+ * after a pass that hold changed characters: the pass's replacements, and the
+ * ranges `dirty` of the text before it, moved (and widened over any
+ * replacement they touch).
+ */
+export function afterEdits(dirty: readonly number[], edits: readonly number[]): number[] {
+  const k = edits.length / 3;
+  const outStart: number[] = [];
+  const shiftAfter: number[] = [];
+  const ranges: Array<[number, number]> = [];
+  let shift = 0;
+  for (let e = 0; e < k; e++) {
+    const a = edits[3 * e] as number;
+    const b = edits[3 * e + 1] as number;
+    const len = edits[3 * e + 2] as number;
+    outStart.push(a + shift);
+    ranges.push([a + shift, a + shift + len]);
+    shift += len - (b - a);
+    shiftAfter.push(shift);
+  }
+  /** The last edit that starts at or before `p` (strictly before it when `strict`), or -1. */
+  const lastEdit = (p: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = k - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const a = edits[3 * mid] as number;
+      if (strict ? a < p : a <= p) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  for (let d = 0; d < dirty.length; d += 2) {
+    const a = dirty[d] as number;
+    const b = dirty[d + 1] as number;
+    const ea = lastEdit(a, false);
+    const start = ea >= 0 && a < (edits[3 * ea + 1] as number) ? (outStart[ea] as number) : a + (ea >= 0 ? (shiftAfter[ea] as number) : 0);
+    const eb = lastEdit(b, true);
+    const end = eb >= 0 && b <= (edits[3 * eb + 1] as number) ? (outStart[eb] as number) + (edits[3 * eb + 2] as number) : b + (eb >= 0 ? (shiftAfter[eb] as number) : 0);
+    ranges.push([start, Math.max(start, end)]);
+  }
+  ranges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: number[] = [];
+  for (const [a, b] of ranges) {
+    if (out.length > 0 && a <= (out[out.length - 1] as number)) out[out.length - 1] = Math.max(out[out.length - 1] as number, b);
+    else out.push(a, b);
+  }
+  return out;
+}
+
+/**
+ * `s` with every escape decoder of {@link UNESCAPE} applied, the label, and the
+ * ranges of the result that hold characters a decoder changed; undefined when none applies.
+ */
+function unescapeAll(s: string): [string, string, number[]] | undefined {
   let cur = s;
   const names: string[] = [];
+  let dirty: number[] = [];
   for (const [name, fn] of UNESCAPE) {
-    const d = fn(cur);
+    const log: Edits[] = [];
+    const d = fn(cur, log);
     if (d === undefined) continue;
+    for (const edits of log) dirty = afterEdits(dirty, edits);
     cur = d;
     names.push(name);
   }
-  return names.length === 0 ? undefined : [cur, names.join('+')];
+  return names.length === 0 ? undefined : [cur, names.join('+'), dirty];
+}
+
+/**
+ * How far (UTF-16 units) around the characters an escape decoder changed its
+ * view is rescanned. The rest of the view is the input text unchanged, which
+ * is scanned as it is: only a match that holds a changed character (or touches
+ * one) can be new, and it is found when it reaches at most this far past the
+ * changes, or to the end of the word there (windows end at whitespace). Rule
+ * matches are shorter than this, but for key blocks, whose body lines (one
+ * word each) chain the windows when the changes are the line breaks.
+ */
+export const UNESCAPE_CONTEXT = 256;
+
+function isSpaceUnit(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * The parts of an unescaped view to rescan: flattened `[start, end)` windows of
+ * {@link UNESCAPE_CONTEXT} around `dirty`, widened to whitespace (one whitespace
+ * unit kept on each side, so word boundaries read as in the whole view), merged;
+ * the whole view when they cover half of it or more.
+ */
+export function unescapeWindows(text: string, dirty: readonly number[]): number[] {
+  const n = text.length;
+  const out: number[] = [];
+  for (let d = 0; d < dirty.length; d += 2) {
+    let a = Math.max(0, (dirty[d] as number) - UNESCAPE_CONTEXT);
+    let b = Math.min(n, (dirty[d + 1] as number) + UNESCAPE_CONTEXT);
+    while (a > 0 && !isSpaceUnit(text.charCodeAt(a - 1))) a--;
+    if (a > 0) a--;
+    while (b < n && !isSpaceUnit(text.charCodeAt(b))) b++;
+    if (b < n) b++;
+    if (out.length > 0 && a <= (out[out.length - 1] as number)) out[out.length - 1] = Math.max(out[out.length - 1] as number, b);
+    else out.push(a, b);
+  }
+  let covered = 0;
+  for (let w = 0; w < out.length; w += 2) covered += (out[w + 1] as number) - (out[w] as number);
+  return 2 * covered >= n || out.length === 0 ? [0, n] : out;
 }
 
 /**
@@ -534,7 +690,12 @@ export function decodeViews(input: string, limits: DecodeLimits = DEFAULT_DECODE
   };
   const visit = (s: string, chain: string): boolean => {
     const unescaped = unescapeAll(s);
-    if (unescaped !== undefined && !emit(unescaped[0], chain, unescaped[1])) return false;
+    if (unescaped !== undefined) {
+      // Only the windows around what the decoders changed: the rest is `s` itself (see UNESCAPE_CONTEXT).
+      const [u, label, dirty] = unescaped;
+      const w = unescapeWindows(u, dirty);
+      for (let i = 0; i < w.length; i += 2) if (!emit(u.slice(w[i], w[i + 1]), chain, label)) return false;
+    }
     for (const [name, fn, terminal] of WHOLE) {
       if (terminal && chain !== '') continue;
       const d = fn(s);

@@ -3,10 +3,11 @@
  * (DLP) rules run together over the concatenated model-visible text of a frame
  * (see surfaces.ts), so the text's variants and the keyword prefilter are
  * computed once. Injection rules see it normalised (NFKC, invisible characters
- * stripped, confusables mapped); both see the decoded views. Each finding's
+ * stripped, confusables mapped); both see the decoded views (the ROT13 and
+ * reversed ones: credential rules only, {@link CIPHER_VIEWS}). Each finding's
  * category is its rule's, and located matches carry spans for `redact`.
  */
-import type { RuleHit, RuleMatcher } from './matcher.js';
+import { RuleMatcher, type RuleHit } from './matcher.js';
 import type { RuleCategory } from './rule-pack.js';
 import { decodeAll } from './decoders.js';
 import { SCAN_LIMIT_RULES } from './dlp-scanner.js';
@@ -16,6 +17,14 @@ import { extractServerText } from './surfaces.js';
 import type { Finding, ScanInput, Scanner } from './types.js';
 import type { ModelCheck } from './model/check.js';
 
+/**
+ * Views read for credentials only: ROT13 and reversal (decoders.ts) are made
+ * only for a text with a token-like run, because they hide tokens; read with
+ * the injection rules too, a whole document's worth of gibberish doubled the
+ * cost of scanning it (a README, a source file) and could only add false matches.
+ */
+export const CIPHER_VIEWS: ReadonlySet<string> = new Set(['rot13', 'reversed']);
+
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
 export const MAX_DECODE_SCAN = 1024 * 1024;
 
@@ -23,6 +32,8 @@ export const MAX_DECODE_SCAN = 1024 * 1024;
 export class ResponseScanner implements Scanner {
   readonly name = 'injection' as const;
   readonly #matcher: RuleMatcher;
+  /** The credential rules of `#matcher`, for the ROT13 and reversed views (see {@link CIPHER_VIEWS}). */
+  readonly #cipher: RuleMatcher;
   readonly #model: ModelCheck | undefined;
 
   /**
@@ -31,6 +42,7 @@ export class ResponseScanner implements Scanner {
    */
   constructor(matcher: RuleMatcher, model?: ModelCheck) {
     this.#matcher = matcher;
+    this.#cipher = new RuleMatcher(matcher.rules.filter((r) => r.category === 'dlp'));
     this.#model = model;
   }
 
@@ -91,7 +103,7 @@ export class ResponseScanner implements Scanner {
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
       for (const d of decodeAll(part)) {
-        const found = this.#matcher.find(d.text);
+        const found = (CIPHER_VIEWS.has(d.transform) ? this.#cipher : this.#matcher).find(d.text);
         if (found.limited.length > 0) findings.push({ rule: SCAN_LIMIT_RULES.hits, category: 'protocol', severity: 'high', path: seg.path });
         for (const h of found.hits) findings.push({ ...hitFinding(h, seg.path), transform: d.transform });
       }
