@@ -219,7 +219,8 @@ export class ScanChain {
     const tool = toolOf(input);
     if (tool !== undefined && input.direction === 'client-to-server') raw.push(...this.#binding(tool));
     const names = raw.length > 0 ? this.#secretNames(input, raw, tool) : [];
-    const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
+    // Most frames have no finding: skip the passes over none.
+    const findings = raw.length === 0 ? raw : sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
     const decided = this.#decide(input, findings);
     const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
     if (input.context?.method === 'tools/list' && input.direction === 'server-to-client') this.#recordList(input, verdict);
