@@ -526,14 +526,16 @@ export function afterEdits(dirty: readonly number[], edits: readonly number[]): 
   const k = edits.length / 3;
   const outStart: number[] = [];
   const shiftAfter: number[] = [];
-  const ranges: Array<[number, number]> = [];
+  // Two lists, each in order: the replacements' output ranges, and the old ranges moved (moving keeps order).
+  const ranges: number[] = [];
+  const moved: number[] = [];
   let shift = 0;
   for (let e = 0; e < k; e++) {
     const a = edits[3 * e] as number;
     const b = edits[3 * e + 1] as number;
     const len = edits[3 * e + 2] as number;
     outStart.push(a + shift);
-    ranges.push([a + shift, a + shift + len]);
+    ranges.push(a + shift, a + shift + len);
     shift += len - (b - a);
     shiftAfter.push(shift);
   }
@@ -559,13 +561,23 @@ export function afterEdits(dirty: readonly number[], edits: readonly number[]): 
     const start = ea >= 0 && a < (edits[3 * ea + 1] as number) ? (outStart[ea] as number) : a + (ea >= 0 ? (shiftAfter[ea] as number) : 0);
     const eb = lastEdit(b, true);
     const end = eb >= 0 && b <= (edits[3 * eb + 1] as number) ? (outStart[eb] as number) + (edits[3 * eb + 2] as number) : b + (eb >= 0 ? (shiftAfter[eb] as number) : 0);
-    ranges.push([start, Math.max(start, end)]);
+    moved.push(start, Math.max(start, end));
   }
-  ranges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const out: number[] = [];
-  for (const [a, b] of ranges) {
+  const add = (a: number, b: number): void => {
     if (out.length > 0 && a <= (out[out.length - 1] as number)) out[out.length - 1] = Math.max(out[out.length - 1] as number, b);
     else out.push(a, b);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < ranges.length || j < moved.length) {
+    if (j >= moved.length || (i < ranges.length && (ranges[i] as number) <= (moved[j] as number))) {
+      add(ranges[i] as number, ranges[i + 1] as number);
+      i += 2;
+    } else {
+      add(moved[j] as number, moved[j + 1] as number);
+      j += 2;
+    }
   }
   return out;
 }
