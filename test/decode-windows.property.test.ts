@@ -66,8 +66,9 @@ describe('decoded views rescanned in windows', () => {
       }),
       { numRuns: runs(200) },
     );
-    // The property means something only if the views were cut into windows in many runs.
-    expect(windowed).toBeGreaterThan(runs(200) / 4);
+    // The property means something only if the views were cut into windows in many runs (about 40 % of
+    // them are; the bound leaves room for the random draw).
+    expect(windowed).toBeGreaterThan(runs(200) / 8);
   });
 
   it('every character a decoder changed is inside a window', () => {

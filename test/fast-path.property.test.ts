@@ -269,7 +269,8 @@ describe('fast path soundness', () => {
     );
     // Not vacuous: a fair share of the frames is flagged by the full path (some encodings of some
     // examples are not findings in a 16 KiB page: documented example values warn, quoted mentions pass).
-    expect(tally.flagged).toBeGreaterThan(tally.runs / 6);
+    // About a third is (490 of 1,500 in one run); 60 draws scatter widely around that, hence the low bound.
+    expect(tally.flagged).toBeGreaterThan(tally.runs / 10);
   });
 
   it('benign random text in random shapes: same verdict as the full path', () => {
