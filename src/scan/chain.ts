@@ -188,8 +188,9 @@ export class ScanChain {
     if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
-      // The injection scorer reads every response: with it on, no response can skip the full path.
-      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: injectionModel === undefined && !hasStored });
+      // A cleared response still goes to the injection scorer (ResponseScanner.scanCleared); with stored
+      // secrets (checked in responses too, in every encoding) no response skips the full path.
+      this.#fast = new FastPath({ request, response: responseRules, envForms: this.#envSecrets?.values() ?? [], responses: !hasStored });
     }
     if (config.drift.enabled) this.#scanners.push(new DriftScanner());
     if (config.pins.enabled && options.pins) this.#scanners.push(new PinScanner(options.pins.store, options.pins.server, options.pins.log));
@@ -245,14 +246,19 @@ export class ScanChain {
     // Policy first (before content scanning): a denied tool needs no session binding finding on top.
     const raw: Finding[] = this.#engine?.scan(input) ?? [];
     const toolDenied = raw.some((f) => f.rule === 'tool-denied');
-    // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run.
-    const clean = this.#fast?.clears(input) === true;
-    for (const s of this.#scanners) if (!clean || s.name === 'drift') raw.push(...s.scan(input));
+    // A cleared frame cannot match any rule: only the protocol scanners (drift, pins) run, and the
+    // learned scorer on the text the probe read (`scanCleared`).
+    const cleared = this.#fast?.clearance(input);
+    for (const s of this.#scanners) {
+      if (cleared === undefined || s.name === 'drift') raw.push(...s.scan(input));
+      else if (s.scanCleared) raw.push(...s.scanCleared(input, cleared));
+    }
     if (this.#policy) raw.push(...this.#policy.scan(input));
     const tool = toolOf(input);
     if (tool !== undefined && input.direction === 'client-to-server' && !toolDenied) raw.push(...this.#binding(tool));
     const names = raw.length > 0 ? this.#secretNames(input, raw, tool) : [];
-    const findings = sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
+    // Most frames have no finding: skip the passes over none.
+    const findings = raw.length === 0 ? raw : sortFindings(dedupe(this.#suppress(names.length > 0 ? raw.map((f) => maskPath(f, names)) : raw, tool)));
     const decided = this.#decide(input, findings);
     const verdict = names.length > 0 ? { ...decided, secretNames: names } : decided;
     // A list that asks is recorded as denied (its asked tools hidden) until settle() says otherwise.

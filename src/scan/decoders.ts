@@ -53,9 +53,74 @@ export function mayDecode(text: string): boolean {
   return TRIGGER.test(text.isWellFormed() ? text : text.toWellFormed());
 }
 
-const B64_RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
-const HEX_RUN = /[0-9a-fA-F]{16,}/g;
-const B32_RUN = /[A-Z2-7]{16,}={0,6}|[a-z2-7]{16,}={0,6}/g;
+/** Character classes of the encoded runs: bit 1 base64 (and base64url), 2 hex, 4 base32 upper case, 8 base32 lower case. */
+const RUN_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  RUN_CLASS[c] = (/[A-Za-z0-9+/_-]/.test(ch) ? 1 : 0) | (/[0-9a-fA-F]/.test(ch) ? 2 : 0) | (/[A-Z2-7]/.test(ch) ? 4 : 0) | (/[a-z2-7]/.test(ch) ? 8 : 0);
+}
+/** Run classes, with the padding each may end with (`=`, RFC 4648 § 3.2). */
+export const RUN_KINDS = { base64: { bits: 1, pad: 2 }, hex: { bits: 2, pad: 0 }, base32: { bits: 4 | 8, pad: 6 } } as const;
+
+/**
+ * The encoded runs of `s`, as `[start, end)` pairs: exactly the matches, in
+ * order, of `/[A-Za-z0-9+/_-]{16,}={0,2}/g` (base64), `/[0-9a-fA-F]{16,}/g` (hex)
+ * or `/[A-Z2-7]{16,}={0,6}|[a-z2-7]{16,}={0,6}/g` (base32: a run of one case, digits
+ * in either; the upper-case branch first). In one linear pass: those regexes
+ * retry at every character of a shorter run, which made them quadratic in the
+ * length of ordinary words (most of a source file's time in the decoders).
+ */
+export function encodedRuns(s: string, kind: keyof typeof RUN_KINDS): number[] {
+  const { bits, pad } = RUN_KINDS[kind];
+  // Base32 has two classes (one per case) that share the digits 2–7; the others one (`second` 0).
+  const first = bits === 12 ? 4 : bits;
+  const second = bits === 12 ? 8 : 0;
+  const out: number[] = [];
+  const n = s.length;
+  let i = 0;
+  let prev = 0;
+  while (i < n) {
+    const c0 = s.charCodeAt(i);
+    const here = c0 < 128 ? (RUN_CLASS[c0] as number) : 0;
+    // A match can start only where a run of some class starts: any other place is inside a run through an
+    // earlier start, so its run is shorter than one already measured (and found too short).
+    if (((here & first) === 0 || (prev & first) !== 0) && ((here & second) === 0 || (prev & second) !== 0)) {
+      prev = here;
+      i++;
+      continue;
+    }
+    // The first class (in regex branch order) whose run from i is long enough.
+    let end = -1;
+    let stop = i;
+    for (let b = (here & first) !== 0 ? first : second; b !== 0; b = b === first ? second : 0) {
+      let j = i;
+      while (j < n) {
+        const c = s.charCodeAt(j);
+        if (c >= 128 || ((RUN_CLASS[c] as number) & b) === 0) break;
+        j++;
+      }
+      if (j - i >= 16) {
+        end = j;
+        break;
+      }
+      stop = Math.max(stop, j);
+      if ((here & second) === 0) break;
+    }
+    if (end < 0) {
+      // Too short: go on after the first character (a run of the other class may start inside this one).
+      prev = here;
+      i++;
+      continue;
+    }
+    let e = end;
+    while (e < n && e - end < pad && s.charCodeAt(e) === 0x3d) e++;
+    out.push(i, e);
+    i = e;
+    // The regex resumes at e as at the start of the text: whatever precedes it does not count.
+    prev = 0;
+  }
+  return out;
+}
 const PCT = /%[0-9a-fA-F]{2}/;
 const ESCAPE = /\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\u\{[0-9a-fA-F]{1,6}\}|\\[0-7]{3}/;
 /** A run of 16 or more token characters: what ROT13 or reversal could have hidden. */
@@ -85,6 +150,73 @@ export function isMostlyText(s: string): boolean {
     }
   }
   return true;
+}
+
+/**
+ * A lower bound on the units of `bytes.toString('utf8')` that {@link isMostlyText}
+ * counts as unprintable, read byte by byte without decoding, or -1 for a NUL
+ * (which it rejects outright). Counted: ASCII controls but tab, LF and CR, and
+ * DEL (each decodes to itself, whatever came before); and a byte that can start
+ * no UTF-8 sequence (continuation 0x80–0xBF, or 0xC0, 0xC1, 0xF5–0xFF) right
+ * after an ASCII byte or at the start, where the decoder is between sequences
+ * and so must emit U+FFFD for it (WHATWG Encoding § 4.1, the UTF-8 decoder).
+ */
+class BadBytes {
+  bad = 0;
+  prevAscii = true;
+  /** Feed one byte; false for a NUL (the text is rejected whatever follows). */
+  push(b: number): boolean {
+    if (b < 0x80) {
+      if (b === 0) return false;
+      if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) this.bad++;
+      this.prevAscii = true;
+      return true;
+    }
+    if (this.prevAscii && (b < 0xc2 || b > 0xf4)) this.bad++;
+    this.prevAscii = false;
+    return true;
+  }
+}
+
+/**
+ * False when `n` decoded bytes with the lower bound `bad` of {@link BadBytes}
+ * cannot pass {@link isMostlyText}: it allows 15 % of the decoded UTF-16 units,
+ * and there are at most as many units as bytes.
+ */
+function mayPass(bad: number, n: number): boolean {
+  return n > 0 && bad <= Math.floor(n * 0.15);
+}
+
+/** Base64 alphabet (RFC 4648 § 4, and the URL-safe `-` `_` of § 5) → sextet, -1 for anything else. */
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) SEXTET['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+SEXTET[0x2d] = 62;
+SEXTET[0x5f] = 63;
+
+/**
+ * False when base64 `s[from, to)` (alphabet characters only) cannot decode to
+ * text {@link isMostlyText} accepts; true when it may (or holds other characters:
+ * the exact decoder decides). Reads the bytes as Node's decoder makes them,
+ * without allocating: a failed candidate costs one pass over it.
+ */
+function base64MayBeText(s: string, from: number, to: number): boolean {
+  const bb = new BadBytes();
+  let acc = 0;
+  let bits = 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? (SEXTET[c] as number) : -1;
+    if (v < 0) return true;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (!bb.push((acc >> bits) & 0xff)) return false;
+      n++;
+    }
+  }
+  return mayPass(bb.bad, n);
 }
 
 /** Thrown inside decoding when a compressed stream inflates past its cap; the caller fails closed. */
@@ -122,7 +254,12 @@ function inflateText(bytes: Buffer, max: number): string | undefined {
  * Returns undefined when no alignment gives clean text.
  */
 export function decodeBase64(s: string): string | undefined {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
   for (let k = 0; k < 4 && s.length - k >= 16; k++) {
+    // The body base64Bytes decodes: padding off, a lone last character dropped.
+    const len = end - k - ((end - k) % 4 === 1 ? 1 : 0);
+    if (len >= 16 && !base64MayBeText(s, k, k + len)) continue;
     const bytes = base64Bytes(s.slice(k));
     if (bytes === undefined) break;
     const out = bytes.toString('utf8');
@@ -131,11 +268,32 @@ export function decodeBase64(s: string): string | undefined {
   return undefined;
 }
 
+/** As {@link base64MayBeText}, for hex digit pairs (Node stops at the first pair that is not hex; so does this). */
+function hexMayBeText(body: string): boolean {
+  const bb = new BadBytes();
+  let n = 0;
+  for (let i = 0; i + 1 < body.length; i += 2) {
+    const hi = hexDigit(body.charCodeAt(i));
+    const lo = hexDigit(body.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) break;
+    if (!bb.push((hi << 4) | lo)) return false;
+    n++;
+  }
+  return mayPass(bb.bad, n);
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
 /** Decode a hex string at either alignment (an odd leading digit is dropped). Returns undefined when not clean text. */
 export function decodeHex(s: string): string | undefined {
   for (let k = 0; k < 2; k++) {
     const body = s.slice(k, k + ((s.length - k) & ~1));
     if (body.length < 16) break;
+    if (!hexMayBeText(body)) continue;
     const out = Buffer.from(body, 'hex').toString('utf8');
     if (isMostlyText(out)) return out;
   }
@@ -167,14 +325,19 @@ export function decodeBase32(s: string): string | undefined {
   let bits = 0;
   let value = 0;
   const bytes: number[] = [];
+  // A cheap bound first (BadBytes): most candidates are long lower-case words, which decode to no text.
+  const bb = new BadBytes();
+  const total = Math.floor((body.length * 5) / 8);
   for (let i = 0; i < body.length; i++) {
     const c = body.charCodeAt(i) | 0x20; // either case
     const idx = c >= 0x61 && c <= 0x7a ? c - 0x61 : c >= 0x32 && c <= 0x37 ? c - 0x32 + 26 : -1;
     if (idx < 0) return undefined;
-    value = (value << 5) | idx;
+    value = ((value << 5) | idx) & 0xfffff;
     bits += 5;
     if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 0xff);
+      const b = (value >>> (bits - 8)) & 0xff;
+      if (!bb.push(b) || !mayPass(bb.bad, total)) return undefined;
+      bytes.push(b);
       bits -= 8;
     }
   }
@@ -184,16 +347,28 @@ export function decodeBase32(s: string): string | undefined {
 
 /** Percent-decode repeatedly (at most 4 rounds) until stable; malformed sequences are left as-is. */
 export function decodePercent(s: string): string | undefined {
+  return percentLogged(s, undefined);
+}
+
+/** {@link decodePercent}, logging each round's edits in `log` (one {@link Edits} per round). */
+function percentLogged(s: string, log: Edits[] | undefined): string | undefined {
   let cur = s;
   for (let i = 0; i < 4 && PCT.test(cur); i++) {
-    const next = cur.replace(/(?:%[0-9a-fA-F]{2})+/g, (seq) => {
-      try {
-        return decodeURIComponent(seq);
-      } catch {
-        return Buffer.from(seq.replace(/%/g, ''), 'hex').toString('latin1');
-      }
-    });
+    const edits: Edits | undefined = log ? [] : undefined;
+    const next = replaceLogged(
+      cur,
+      /(?:%[0-9a-fA-F]{2})+/g,
+      (seq) => {
+        try {
+          return decodeURIComponent(seq);
+        } catch {
+          return Buffer.from(seq.replace(/%/g, ''), 'hex').toString('latin1');
+        }
+      },
+      edits,
+    );
     if (next === cur) break;
+    if (edits) log?.push(edits);
     cur = next;
   }
   return cur === s ? undefined : cur;
@@ -201,12 +376,24 @@ export function decodePercent(s: string): string | undefined {
 
 /** Decode `\uXXXX`, `\u{X…}`, `\xXX` and three-digit octal `\101` escapes. */
 export function decodeEscapes(s: string): string | undefined {
+  return escapesLogged(s, undefined);
+}
+
+function escapesLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!ESCAPE.test(s)) return undefined;
-  const out = s.replace(/\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([0-7]{3})/g, (m, a?: string, b?: string, c?: string, o?: string) => {
-    const cp = o !== undefined ? parseInt(o, 8) : parseInt(a ?? b ?? c ?? '', 16);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-  });
-  return out === s ? undefined : out;
+  const edits: Edits | undefined = log ? [] : undefined;
+  const out = replaceLogged(
+    s,
+    /\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\([0-7]{3})/g,
+    (m, a?: string, b?: string, c?: string, o?: string) => {
+      const cp = o !== undefined ? parseInt(o, 8) : parseInt(a ?? b ?? c ?? '', 16);
+      return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    },
+    edits,
+  );
+  if (out === s) return undefined;
+  if (edits) log?.push(edits);
+  return out;
 }
 
 /**
@@ -218,7 +405,12 @@ export function decodeEscapes(s: string): string | undefined {
  * closing quote) is skipped to its end, not retried from every quote inside it.
  */
 export function decodeJsonStrings(s: string): string | undefined {
+  return jsonLogged(s, undefined);
+}
+
+function jsonLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!s.includes('\\')) return undefined;
+  const edits: Edits = [];
   const parts: string[] = [];
   let last = 0;
   let changed = false;
@@ -243,7 +435,9 @@ export function decodeJsonStrings(s: string): string | undefined {
     }
     if (escaped) {
       try {
-        parts.push(s.slice(last, i), JSON.parse(s.slice(i, j + 1)) as string);
+        const value = JSON.parse(s.slice(i, j + 1)) as string;
+        parts.push(s.slice(last, i), value);
+        edits.push(i, j + 1, value.length);
         last = j + 1;
         changed = true;
       } catch {
@@ -254,13 +448,20 @@ export function decodeJsonStrings(s: string): string | undefined {
   }
   if (!changed) return undefined;
   parts.push(s.slice(last));
+  log?.push(edits);
   return parts.join('');
 }
 
 /** Decode HTML character references (numeric, and a named subset useful for evasion). */
 export function decodeEntities(s: string): string | undefined {
+  return entitiesLogged(s, undefined);
+}
+
+function entitiesLogged(s: string, log: Edits[] | undefined): string | undefined {
   if (!ENTITY.test(s)) return undefined;
-  const out = s.replace(/&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (m, ref: string) => {
+  const edits: Edits | undefined = log ? [] : undefined;
+  const out = replaceLogged(s, /&(#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (m, ref?: string) => {
+    if (ref === undefined) return m;
     if (ref.startsWith('#x') || ref.startsWith('#X')) {
       const cp = parseInt(ref.slice(2), 16);
       return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
@@ -270,8 +471,10 @@ export function decodeEntities(s: string): string | undefined {
       return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
     }
     return NAMED_ENTITIES[ref] ?? m;
-  });
-  return out === s ? undefined : out;
+  }, edits);
+  if (out === s) return undefined;
+  if (edits) log?.push(edits);
+  return out;
 }
 
 /** Collapse single characters separated by dots or spaces (`i.g.n.o.r.e` → `ignore`). */
@@ -289,24 +492,152 @@ type WholeDecoder = (s: string) => string | undefined;
  * alone, and one combined view costs one rescan of a large text instead of one
  * per decoder and per pair.
  */
-const UNESCAPE: Array<[string, WholeDecoder]> = [
-  ['url', decodePercent],
-  ['json', decodeJsonStrings],
-  ['escape', decodeEscapes],
-  ['html', decodeEntities],
+const UNESCAPE: Array<[string, (s: string, log: Edits[] | undefined) => string | undefined]> = [
+  ['url', percentLogged],
+  ['json', jsonLogged],
+  ['escape', escapesLogged],
+  ['html', entitiesLogged],
 ];
 
-/** `s` with every escape decoder of {@link UNESCAPE} applied, and the label, or undefined when none applies. */
-function unescapeAll(s: string): [string, string] | undefined {
+/**
+ * One replacing pass, as `[start, end, length]` triples, in order and disjoint:
+ * `s[start, end)` of the text before the pass became `length` units.
+ */
+type Edits = number[];
+
+/** As `s.replace(re, fn)` for a global regex without named groups; each replacement is added to `log`. */
+function replaceLogged(s: string, re: RegExp, fn: (m: string, ...groups: Array<string | undefined>) => string, log: Edits | undefined): string {
+  return s.replace(re, (...args: unknown[]) => {
+    const m = args[0] as string;
+    const r = fn(m, ...(args.slice(1, -2) as Array<string | undefined>));
+    const at = args[args.length - 2] as number;
+    log?.push(at, at + m.length, r.length);
+    return r;
+  });
+}
+
+/**
+ * The ranges (flattened `[start, end)` pairs, in order, disjoint) of the text
+ * after a pass that hold changed characters: the pass's replacements, and the
+ * ranges `dirty` of the text before it, moved (and widened over any
+ * replacement they touch).
+ */
+export function afterEdits(dirty: readonly number[], edits: readonly number[]): number[] {
+  const k = edits.length / 3;
+  const outStart: number[] = [];
+  const shiftAfter: number[] = [];
+  // Two lists, each in order: the replacements' output ranges, and the old ranges moved (moving keeps order).
+  const ranges: number[] = [];
+  const moved: number[] = [];
+  let shift = 0;
+  for (let e = 0; e < k; e++) {
+    const a = edits[3 * e] as number;
+    const b = edits[3 * e + 1] as number;
+    const len = edits[3 * e + 2] as number;
+    outStart.push(a + shift);
+    ranges.push(a + shift, a + shift + len);
+    shift += len - (b - a);
+    shiftAfter.push(shift);
+  }
+  /** The last edit that starts at or before `p` (strictly before it when `strict`), or -1. */
+  const lastEdit = (p: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = k - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const a = edits[3 * mid] as number;
+      if (strict ? a < p : a <= p) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  for (let d = 0; d < dirty.length; d += 2) {
+    const a = dirty[d] as number;
+    const b = dirty[d + 1] as number;
+    const ea = lastEdit(a, false);
+    const start = ea >= 0 && a < (edits[3 * ea + 1] as number) ? (outStart[ea] as number) : a + (ea >= 0 ? (shiftAfter[ea] as number) : 0);
+    const eb = lastEdit(b, true);
+    const end = eb >= 0 && b <= (edits[3 * eb + 1] as number) ? (outStart[eb] as number) + (edits[3 * eb + 2] as number) : b + (eb >= 0 ? (shiftAfter[eb] as number) : 0);
+    moved.push(start, Math.max(start, end));
+  }
+  const out: number[] = [];
+  const add = (a: number, b: number): void => {
+    if (out.length > 0 && a <= (out[out.length - 1] as number)) out[out.length - 1] = Math.max(out[out.length - 1] as number, b);
+    else out.push(a, b);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < ranges.length || j < moved.length) {
+    if (j >= moved.length || (i < ranges.length && (ranges[i] as number) <= (moved[j] as number))) {
+      add(ranges[i] as number, ranges[i + 1] as number);
+      i += 2;
+    } else {
+      add(moved[j] as number, moved[j + 1] as number);
+      j += 2;
+    }
+  }
+  return out;
+}
+
+/**
+ * `s` with every escape decoder of {@link UNESCAPE} applied, the label, and the
+ * ranges of the result that hold characters a decoder changed; undefined when none applies.
+ */
+function unescapeAll(s: string): [string, string, number[]] | undefined {
   let cur = s;
   const names: string[] = [];
+  let dirty: number[] = [];
   for (const [name, fn] of UNESCAPE) {
-    const d = fn(cur);
+    const log: Edits[] = [];
+    const d = fn(cur, log);
     if (d === undefined) continue;
+    for (const edits of log) dirty = afterEdits(dirty, edits);
     cur = d;
     names.push(name);
   }
-  return names.length === 0 ? undefined : [cur, names.join('+')];
+  return names.length === 0 ? undefined : [cur, names.join('+'), dirty];
+}
+
+/**
+ * How far (UTF-16 units) around the characters an escape decoder changed its
+ * view is rescanned. The rest of the view is the input text unchanged, which
+ * is scanned as it is: only a match that holds a changed character (or touches
+ * one) can be new, and it is found when it reaches at most this far past the
+ * changes, or to the end of the word there (windows end at whitespace). Rule
+ * matches are shorter than this, but for key blocks, whose body lines (one
+ * word each) chain the windows when the changes are the line breaks.
+ */
+export const UNESCAPE_CONTEXT = 256;
+
+function isSpaceUnit(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * The parts of an unescaped view to rescan: flattened `[start, end)` windows of
+ * {@link UNESCAPE_CONTEXT} around `dirty`, widened to whitespace (one whitespace
+ * unit kept on each side, so word boundaries read as in the whole view), merged;
+ * the whole view when they cover half of it or more.
+ */
+export function unescapeWindows(text: string, dirty: readonly number[]): number[] {
+  const n = text.length;
+  const out: number[] = [];
+  for (let d = 0; d < dirty.length; d += 2) {
+    let a = Math.max(0, (dirty[d] as number) - UNESCAPE_CONTEXT);
+    let b = Math.min(n, (dirty[d + 1] as number) + UNESCAPE_CONTEXT);
+    while (a > 0 && !isSpaceUnit(text.charCodeAt(a - 1))) a--;
+    if (a > 0) a--;
+    while (b < n && !isSpaceUnit(text.charCodeAt(b))) b++;
+    if (b < n) b++;
+    if (out.length > 0 && a <= (out[out.length - 1] as number)) out[out.length - 1] = Math.max(out[out.length - 1] as number, b);
+    else out.push(a, b);
+  }
+  let covered = 0;
+  for (let w = 0; w < out.length; w += 2) covered += (out[w + 1] as number) - (out[w] as number);
+  return 2 * covered >= n || out.length === 0 ? [0, n] : out;
 }
 
 /**
@@ -321,9 +652,9 @@ const WHOLE: Array<[string, WholeDecoder, boolean]> = [
   ['reversed', decodeReversed, true],
 ];
 
-const RUNS: Array<[string, RegExp, WholeDecoder]> = [
-  ['hex', HEX_RUN, decodeHex],
-  ['base32', B32_RUN, decodeBase32],
+const RUNS: Array<[keyof typeof RUN_KINDS, WholeDecoder]> = [
+  ['hex', decodeHex],
+  ['base32', decodeBase32],
 ];
 
 /** Decoded views of a text, and whether a cap cut decoding short. */
@@ -371,24 +702,29 @@ export function decodeViews(input: string, limits: DecodeLimits = DEFAULT_DECODE
   };
   const visit = (s: string, chain: string): boolean => {
     const unescaped = unescapeAll(s);
-    if (unescaped !== undefined && !emit(unescaped[0], chain, unescaped[1])) return false;
+    if (unescaped !== undefined) {
+      // Only the windows around what the decoders changed: the rest is `s` itself (see UNESCAPE_CONTEXT).
+      const [u, label, dirty] = unescaped;
+      const w = unescapeWindows(u, dirty);
+      for (let i = 0; i < w.length; i += 2) if (!emit(u.slice(w[i], w[i + 1]), chain, label)) return false;
+    }
     for (const [name, fn, terminal] of WHOLE) {
       if (terminal && chain !== '') continue;
       const d = fn(s);
       if (d !== undefined && !emit(d, chain, name, terminal)) return false;
     }
-    B64_RUN.lastIndex = 0;
-    for (let m = B64_RUN.exec(s); m !== null; m = B64_RUN.exec(s)) {
-      const run = m[0];
+    const b64 = encodedRuns(s, 'base64');
+    for (let r = 0; r < b64.length; r += 2) {
+      const run = s.slice(b64[r], b64[r + 1]);
       const inflated = inflateBase64(run, limits.maxInflate);
       if (inflated !== undefined && !emit(inflated, chain, 'base64+gzip')) return false;
       const d = decodeBase64(run);
       if (d !== undefined && !emit(d, chain, 'base64')) return false;
     }
-    for (const [name, re, fn] of RUNS) {
-      re.lastIndex = 0;
-      for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        const d = fn(m[0]);
+    for (const [name, fn] of RUNS) {
+      const runs = encodedRuns(s, name);
+      for (let r = 0; r < runs.length; r += 2) {
+        const d = fn(s.slice(runs[r], runs[r + 1]));
         if (d !== undefined && !emit(d, chain, name)) return false;
       }
     }

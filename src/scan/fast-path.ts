@@ -29,6 +29,9 @@ import { MAX_JOIN_LENGTH, MAX_LEAVES, joinedTexts } from './dlp-scanner.js';
 import { walkStrings } from './json-walk.js';
 import { listedTools } from './tool-text.js';
 import type { ScanInput } from './types.js';
+import type { ExtractedText } from './response-text.js';
+
+const EMPTY: ExtractedText = { text: '', segments: [] };
 
 type RE2Set = InstanceType<(typeof RE2)['Set']>;
 
@@ -230,8 +233,9 @@ export interface FastPathOptions {
   /** Env-secret forms the DLP scanner looks for (`EnvSecrets.values()`). */
   readonly envForms: readonly string[];
   /**
-   * Whether server → client frames may be cleared at all (default true). False when a
-   * learned scorer reads every response: what it catches is exactly what no rule names.
+   * Whether server → client frames may be cleared at all (default true). The chain
+   * clears them with a learned scorer on too: the scorer still reads a cleared
+   * response (`Scanner.scanCleared`), only the rules and their variants are skipped.
    */
   readonly responses?: boolean;
 }
@@ -267,15 +271,30 @@ export class FastPath {
 
   /** As {@link clears}: undefined when the frame is cleared, else a short reason for the full path (for tests and profiling). */
   check(input: ScanInput): string | undefined {
+    return this.#guarded(input, undefined);
+  }
+
+  /**
+   * As {@link clears}, for the chain: undefined when the frame takes the full
+   * path; for a cleared frame, the model-visible text the probe read (surfaces.ts;
+   * empty for a client frame), so the steps that still run on it (the learned
+   * scorer) need not extract it again.
+   */
+  clearance(input: ScanInput): ExtractedText | undefined {
+    const out: { text: ExtractedText } = { text: EMPTY };
+    return this.#guarded(input, out) === undefined ? out.text : undefined;
+  }
+
+  #guarded(input: ScanInput, out: { text: ExtractedText } | undefined): string | undefined {
     try {
-      return this.#check(input);
+      return this.#check(input, out);
     } catch {
       // RE2.Set throws when its DFA runs out of memory: the full path decides (and fails closed itself).
       return 'probe failed';
     }
   }
 
-  #check(input: ScanInput): string | undefined {
+  #check(input: ScanInput, out: { text: ExtractedText } | undefined): string | undefined {
     // Saying "full path" is always sound: a long line need not be extracted to be sent there.
     if (input.raw !== undefined && input.raw.length > FAST_PATH_MAX_CHARS) return 'large frame';
     if (input.direction === 'server-to-client') {
@@ -284,6 +303,7 @@ export class FastPath {
       const extracted = extractServerText(input);
       if (extracted.unreadable !== undefined) return 'unreadable part';
       if (extracted.text.length > FAST_PATH_MAX_CHARS) return 'large frame';
+      if (out !== undefined) out.text = extracted;
       return extracted.text.length === 0 ? undefined : this.#response.check(extracted.text);
     }
     const line = input.raw ?? JSON.stringify(input.message);

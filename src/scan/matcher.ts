@@ -243,7 +243,7 @@ export class RuleMatcher {
       const transform = tv.transform(variant);
       for (const rule of candidates) {
         if (seen.has(rule.id)) continue;
-        const { found, capped, example } = this.#spans(rule, subject, firstPerRule);
+        const { found, capped, example } = this.#spans(rule, subject, tv.bytes(variant), firstPerRule);
         if (capped && !limited.includes(rule)) limited.push(rule);
         if (example !== undefined && !examples.some((e) => e.rule === rule)) {
           const [start, end, matched] = example;
@@ -326,27 +326,65 @@ export class RuleMatcher {
   #spans(
     rule: CompiledRule,
     subject: string,
+    bytes: Buffer,
     firstOnly: boolean,
   ): { found: Array<[number, number, string, true?]>; capped: boolean; example?: [number, number, string] } {
     const out: Array<[number, number, string, true?]> = [];
     let example: [number, number, string] | undefined;
     const re = rule.re;
     re.lastIndex = 0;
-    let m: RegExpExecArray | null;
     let rejected = 0;
     let capped = false;
-    while ((m = re.exec(subject)) !== null) {
-      if (m[0].length === 0) re.lastIndex++;
+    // Matches run over the text's UTF-8 bytes (`bytes`), which RE2 reads as they are: given a string, it
+    // encodes the whole text again on every `exec`, so a rule with many matches (or rejected decoys) cost
+    // matches × length. Byte offsets map to UTF-16 ones with a cursor that only moves forward. Key-block
+    // rules (`end`) keep the string: their closing line is looked for in UTF-16 offsets, and they are few.
+    const useBytes = rule.end === undefined;
+    const ascii = bytes.length === subject.length;
+    let cb = 0;
+    let cu = 0;
+    const unit = (b: number): number => {
+      if (ascii) return b;
+      while (cb < b) {
+        const lead = bytes[cb] as number;
+        const len = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+        cu += len === 4 ? 2 : 1;
+        cb += len;
+      }
+      return cu;
+    };
+    for (;;) {
+      let index: number;
+      let whole: string;
+      let secret: string | undefined;
+      if (useBytes) {
+        const bm = re.exec(bytes) as unknown as (Buffer[] & { index: number; groups?: Record<string, Buffer | undefined> }) | null;
+        if (bm === null) break;
+        const len = (bm[0] as Buffer).length;
+        if (len === 0) {
+          const lead = bytes[bm.index] ?? 0;
+          re.lastIndex = bm.index + (lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4);
+        }
+        index = unit(bm.index);
+        whole = subject.slice(index, unit(bm.index + len));
+        secret = bm.groups?.['secret']?.toString('utf8');
+      } else {
+        const m = re.exec(subject);
+        if (m === null) break;
+        if (m[0].length === 0) re.lastIndex++;
+        index = m.index;
+        whole = m[0];
+        secret = m.groups?.['secret'];
+      }
       if (out.length >= MAX_HITS_PER_RULE || rejected >= MAX_REJECTED_PER_RULE) {
         // A further match exists past a cap: say so rather than let it pass unseen.
         capped = true;
         break;
       }
-      const secret = m.groups?.['secret'];
-      const text = secret ?? m[0];
-      const start = secret !== undefined ? m.index + m[0].indexOf(secret) : m.index;
+      const text = secret ?? whole;
+      const start = secret !== undefined ? index + whole.indexOf(secret) : index;
       if (rule.category === 'dlp') {
-        const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? m[0] : text;
+        const judged = rule.validator !== undefined && WHOLE_MATCH_VALIDATORS.has(rule.validator) ? whole : text;
         if (rule.validator !== undefined && !runValidator(rule.validator, judged)) {
           rejected++;
           continue;
@@ -356,17 +394,17 @@ export class RuleMatcher {
           rejected++;
           continue;
         }
-      } else if ((rule.validator !== undefined && !runValidator(rule.validator, text)) || isQuotedMention(subject, m.index, m.index + m[0].length)) {
+      } else if ((rule.validator !== undefined && !runValidator(rule.validator, text)) || isQuotedMention(subject, index, index + whole.length)) {
         rejected++;
         continue;
       }
       if (rule.end !== undefined) {
-        const close = blockEnd(subject, m.index + m[0].length, rule.end);
+        const close = blockEnd(subject, index + whole.length, rule.end);
         if (close === undefined) {
-          out.push([m.index, m.index + m[0].length, m[0], true]);
+          out.push([index, index + whole.length, whole, true]);
           break;
         }
-        out.push([m.index, close, subject.slice(m.index, close)]);
+        out.push([index, close, subject.slice(index, close)]);
         re.lastIndex = close;
       } else {
         out.push([start, start + text.length, text]);

@@ -3,10 +3,11 @@
  * (DLP) rules run together over the concatenated model-visible text of a frame
  * (see surfaces.ts), so the text's variants and the keyword prefilter are
  * computed once. Injection rules see it normalised (NFKC, invisible characters
- * stripped, confusables mapped); both see the decoded views. Each finding's
+ * stripped, confusables mapped); both see the decoded views (the ROT13 and
+ * reversed ones: credential rules only, {@link CIPHER_VIEWS}). Each finding's
  * category is its rule's, and located matches carry spans for `redact`.
  */
-import type { RuleHit, RuleMatcher } from './matcher.js';
+import { RuleMatcher, type RuleHit } from './matcher.js';
 import type { RuleCategory } from './rule-pack.js';
 import { decodeAll } from './decoders.js';
 import { SCAN_LIMIT_RULES } from './dlp-scanner.js';
@@ -20,6 +21,14 @@ import { walkStrings } from './json-walk.js';
 import { maskSecret } from './mask.js';
 import { MAX_LEAVES } from './dlp-scanner.js';
 
+/**
+ * Views read for credentials only: ROT13 and reversal (decoders.ts) are made
+ * only for a text with a token-like run, because they hide tokens; read with
+ * the injection rules too, a whole document's worth of gibberish doubled the
+ * cost of scanning it (a README, a source file) and could only add false matches.
+ */
+export const CIPHER_VIEWS: ReadonlySet<string> = new Set(['rot13', 'reversed']);
+
 /** Largest text (UTF-16 units) that is also decoded and rescanned; bigger texts are scanned as-is. */
 export const MAX_DECODE_SCAN = 1024 * 1024;
 
@@ -27,6 +36,8 @@ export const MAX_DECODE_SCAN = 1024 * 1024;
 export class ResponseScanner implements Scanner {
   readonly name = 'injection' as const;
   readonly #matcher: RuleMatcher;
+  /** The credential rules of `#matcher`, for the ROT13 and reversed views (see {@link CIPHER_VIEWS}). */
+  readonly #cipher: RuleMatcher;
   readonly #model: ModelCheck | undefined;
   readonly #stored: EnvSecrets | undefined;
 
@@ -38,6 +49,7 @@ export class ResponseScanner implements Scanner {
    */
   constructor(matcher: RuleMatcher, model?: ModelCheck, stored?: EnvSecrets) {
     this.#matcher = matcher;
+    this.#cipher = new RuleMatcher(matcher.rules.filter((r) => r.category === 'dlp'));
     this.#model = model;
     this.#stored = stored !== undefined && stored.storedValues().length > 0 ? stored : undefined;
   }
@@ -52,6 +64,28 @@ export class ResponseScanner implements Scanner {
     const findings = this.scanExtracted(extracted);
     if (this.#stored !== undefined) findings.push(...storedFindings(this.#stored, input.message, extracted));
     return findings;
+  }
+
+  /**
+   * A frame the fast path cleared (no rule can match its text): only the
+   * learned scorer runs. Its text is printable ASCII, which normalising leaves
+   * as it is, so the scorer reads exactly what the full path gives it.
+   */
+  scanCleared(input: ScanInput, extracted: ExtractedText): Finding[] {
+    const findings: Finding[] = [];
+    if (input.direction === 'server-to-client' && this.#model !== undefined && extracted.text.length > 0) this.#score(extracted, extracted.text, extracted.text, findings);
+    return findings;
+  }
+
+  /**
+   * The scorer's finding on `text` (the normalised text of `extracted`), if any.
+   * @param raw the text it was normalised from (offsets map to fields only when the two are equal)
+   */
+  #score(extracted: ExtractedText, text: string, raw: string, findings: Finding[]): void {
+    const s = this.#model?.text(text);
+    if (s === undefined || this.#model === undefined) return;
+    // Offsets into the normalised text name a field only when normalising changed nothing.
+    findings.push(this.#model.finding(s, text, text === raw ? (segmentAt(extracted, s.start)?.path ?? pathFor(extracted)) : pathFor(extracted)));
   }
 
   /**
@@ -75,17 +109,12 @@ export class ResponseScanner implements Scanner {
         ...(seg && !h.open && h.end <= seg.end && seg.fixed !== true ? { span: { start: h.start - seg.start, end: h.end - seg.start } } : {}),
       });
     }
-    if (this.#model !== undefined) {
-      const text = tv.get('normalized');
-      const s = this.#model.text(text);
-      // Offsets into the normalised text name a field only when normalising changed nothing.
-      if (s !== undefined) findings.push(this.#model.finding(s, text, text === tv.raw ? (segmentAt(extracted, s.start)?.path ?? pathFor(extracted)) : pathFor(extracted)));
-    }
+    if (this.#model !== undefined) this.#score(extracted, tv.get('normalized'), tv.raw, findings);
     if (extracted.text.length > MAX_DECODE_SCAN || !tv.mayDecode()) return findings;
     for (const seg of extracted.segments) {
       const part = extracted.text.slice(seg.start, seg.end);
       for (const d of decodeAll(part)) {
-        const found = this.#matcher.find(d.text);
+        const found = (CIPHER_VIEWS.has(d.transform) ? this.#cipher : this.#matcher).find(d.text);
         if (found.limited.length > 0) findings.push({ rule: SCAN_LIMIT_RULES.hits, category: 'protocol', severity: 'high', path: seg.path });
         for (const h of found.hits) findings.push({ ...hitFinding(h, seg.path), transform: d.transform });
       }

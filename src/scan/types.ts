@@ -2,6 +2,7 @@
  * Shared shapes of the scanner chain. Scanners see typed frames and return
  * findings; they never touch a stream.
  */
+import type { ExtractedText } from './response-text.js';
 
 /** Which way a frame travels. */
 export type Direction = 'client-to-server' | 'server-to-client';
@@ -105,6 +106,13 @@ export interface Scanner {
   /** Config section name this scanner's action comes from. */
   readonly name: 'dlp' | 'injection' | 'tool-poisoning' | 'drift';
   scan(input: ScanInput): Finding[];
+  /**
+   * The part of the scan that still runs on a frame the fast path cleared
+   * (fast-path.ts: no rule can match it): the learned scorer, which catches what
+   * no rule names. Absent: a cleared frame skips the scanner.
+   * @param text the frame's model-visible text as the fast path read it (printable ASCII, so already normalised)
+   */
+  scanCleared?(input: ScanInput, text: ExtractedText): Finding[];
   /** Compile lazily built state now (optional). */
   warmUp?(): void;
 }

@@ -1,7 +1,8 @@
 /** The learned scorer's features, scores and explanations (src/scan/model/features.ts, scorer.ts). */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KIND, STRUCTURAL, scanChunks, type ChunkWeights, type Recorder } from '../../src/scan/model/features.js';
+import { CHUNK_MAX, KIND, STRUCTURAL, bestChunk, scanChunks, type ChunkWeights, type Recorder } from '../../src/scan/model/features.js';
+import { readFileSync } from 'node:fs';
 import { explain, scoreText } from '../../src/scan/model/scorer.js';
 import { loadModels } from '../../src/scan/model/loader.js';
 import { normalizeText } from '../../src/scan/normalize.js';
@@ -15,6 +16,39 @@ function weights(): ChunkWeights {
 }
 
 describe('chunk features', () => {
+  // bestChunk (the scorer's loop) must give exactly what scanChunks (the recorder's, which training reads) gives.
+  const sameBest = (text: string, w: ChunkWeights): void => {
+    const a = scanChunks(text, w);
+    const b = bestChunk(text, w);
+    expect([b.logit, b.start, b.end], text.slice(0, 80)).toEqual([a.logit, a.start, a.end]);
+  };
+  // Characters that each take a branch of the loops: letters of both cases, digits, separators, sentence ends,
+  // `_ @ / : ~ < [`, a CJK ideograph and full stop, other scripts, a surrogate pair.
+  const pieces = ['a', 'z', 'q', 'A', 'Z', '0', '9', ' ', '\n', '.', '!', '?', ':', '_', '@', '/', '~', '<', '[', '-', '中', '\u3002', 'é', 'д', '\ud83d\ude00', 'ignore', 'you', 'must', 'send', 'IMPORTANT', 'https://', 'x@y.io'];
+  const piece = fc.constantFrom(...pieces);
+  it('the scorer loop (bestChunk) gives the same logit and chunk as scanChunks, bit for bit', () => {
+    const w = weights();
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 600 }), fc.nat(2 * CHUNK_MAX + 40), (parts, run) => {
+        sameBest(parts.join(''), w);
+        // Long words and long lower-case runs meet the hard chunk limit inside the inner loop.
+        sameBest(`${parts.slice(0, 20).join('')}${'abcdefghij'.repeat(Math.ceil(run / 10)).slice(0, run)}${parts.slice(20).join('')}`, w);
+      }),
+      { numRuns: 400 },
+    );
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (t) => sameBest(t, w)), { numRuns: 200 });
+  });
+
+  it('bestChunk equals scanChunks on the corpus texts with the shipped model', () => {
+    const model = loadModels().injection;
+    const lines = ['negatives', 'positives'].flatMap((f) => readFileSync(new URL(`../corpus/injection/${f}.jsonl`, import.meta.url), 'utf8').trim().split('\n'));
+    for (const l of lines) {
+      const t = (JSON.parse(l) as { text?: string }).text;
+      if (t !== undefined) sameBest(normalizeText(t), model);
+    }
+    for (const n of [CHUNK_MAX * 2 - 1, CHUNK_MAX * 2, CHUNK_MAX * 2 + 1, CHUNK_MAX * 5]) sameBest('a'.repeat(n), model);
+  });
+
   it('the fast score equals the dot product of the recorded features, chunk by chunk', () => {
     const w = weights();
     fc.assert(

@@ -5,7 +5,7 @@
  * fields joined. Explanations name the features that pushed the best chunk up,
  * never the text of anything that looks like a credential.
  */
-import { KIND, STRUCTURAL, gramText, scanChunks, type ChunkWeights, type Recorder } from './features.js';
+import { KIND, STRUCTURAL, bestChunk, gramText, scanChunks, type ChunkWeights, type Recorder } from './features.js';
 
 /** The categories with a learned scorer; the model file is `rules/models/<category>.json`. */
 export const MODEL_CATEGORIES = ['injection', 'tool-poisoning'] as const;
@@ -36,7 +36,7 @@ export function sigmoid(x: number): number {
 
 /** Score one normalised text (0 for a text without features). */
 export function scoreText(model: ChunkWeights, text: string): Score {
-  const best = scanChunks(text, model);
+  const best = bestChunk(text, model);
   return { score: best.logit === -Infinity ? 0 : sigmoid(best.logit), start: best.start, end: best.end };
 }
 
