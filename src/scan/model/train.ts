@@ -82,7 +82,7 @@ export function recordScore(model: ChunkWeights, category: ModelCategory, rec: L
 }
 
 /** One training example: a chunk's sparse feature vector. */
-interface Example {
+export interface Example {
   readonly idx: Int32Array;
   readonly val: Float32Array;
   readonly y: 0 | 1;
