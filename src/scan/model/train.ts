@@ -323,9 +323,15 @@ export function benignThreshold(scores: readonly number[], rate: number): number
   return Math.min(0.9999, Math.max(0.5, t));
 }
 
-/** The benign records a category's thresholds are chosen on: tool outputs (not over-defense texts), tool definitions. */
-export function isThresholdBenign(category: ModelCategory, rec: LabelledRecord): boolean {
-  return !rec.positive && (category === 'tool-poisoning' || rec.kind === undefined || rec.kind === 'tool-output');
+/**
+ * The benign records a category's thresholds are chosen on: every benign tool
+ * output, over-defense texts included (documentation that discusses attacks is
+ * what a fetch or file tool returns too; without them the block threshold fell
+ * low enough to block 6.7 % of the Markdown files under node_modules), and
+ * every benign tool definition.
+ */
+export function isThresholdBenign(_category: ModelCategory, rec: LabelledRecord): boolean {
+  return !rec.positive;
 }
 
 /** A trained model, ready to score, and its out-of-fold benign scores. */
