@@ -22,7 +22,7 @@ import { loadModels, type Models } from '../scan/model/loader.js';
 import { MODEL_RULES } from '../scan/model/check.js';
 import type { ModelCategory } from '../scan/model/scorer.js';
 import { trainModel, type TrainOptions } from '../scan/model/train.js';
-import { EVAL_CATEGORIES, readRecords, type EvalCategory, type LabelledRecord, type RecordDir } from './records.js';
+import { EVAL_CATEGORIES, readRecords, sourceGroup, type EvalCategory, type LabelledRecord, type RecordDir } from './records.js';
 
 export { EVAL_CATEGORIES, type EvalCategory };
 
@@ -253,7 +253,8 @@ export interface CrossSourceReport {
 
 /**
  * Cross-source validation: for every source of `category`, train the scorer
- * on all other sources (thresholds from their benign records, out of fold),
+ * on all other sources (thresholds from their benign records, out of fold;
+ * sources that share carriers, `SOURCE_GROUPS` in records.ts, are left out together),
  * score the left-out source with rules and that scorer, and report its rates.
  * To keep the run short, thresholds come from 2 folds and training takes 4
  * epochs here (the shipped models: 5 folds, 8 epochs).
@@ -274,11 +275,18 @@ export function crossSource(
   const sources = options.sources ?? [...new Set(records.map((r) => r.source))].sort();
   const results: SourceResult[] = [];
   const pooledAll: ScoredRecord[] = [];
+  // One model per group of sources left out together (SOURCE_GROUPS), reused for each source of the group.
+  const byGroup = new Map<string, ReturnType<typeof trainModel>>();
   for (const source of sources) {
-    const train = records.filter((r) => r.source !== source);
+    const group = sourceGroup(source);
+    let trained = byGroup.get(group);
+    if (trained === undefined) {
+      const train = records.filter((r) => sourceGroup(r.source) !== group);
+      const extra = injection.filter((r) => r.positive && sourceGroup(r.source) !== group && r.text !== undefined).map((r) => r.text as string);
+      trained = trainModel(category, train, { folds: 2, epochs: 4, ...options.train }, extra);
+      byGroup.set(group, trained);
+    }
     const held = records.filter((r) => r.source === source);
-    const extra = injection.filter((r) => r.positive && r.source !== source && r.text !== undefined).map((r) => r.text as string);
-    const trained = trainModel(category, train, { folds: 2, epochs: 4, ...options.train }, extra);
     const models: Models = { ...builtin, [category]: trained.model };
     const { scored } = scoreRecords(category, held, { models });
     pooledAll.push(...scored);

@@ -26,6 +26,22 @@ export interface LabelledRecord {
   readonly source: string;
 }
 
+/**
+ * Sources that share their benign carriers, left out together by the
+ * cross-source run and kept in one threshold fold: `adojoinj` (data/) places
+ * AgentDojo's injection goals in the same e-mails, files and web pages whose
+ * benign defaults are the corpus's `agentdojo` negatives (data/README.md, leak
+ * warning). Left out alone, either one is scored by a model that saw its twin:
+ * agentdojo's benign carriers only as attacks, adojoinj's attacks with their
+ * benign carriers next to them.
+ */
+export const SOURCE_GROUPS: Readonly<Record<string, string>> = { adojoinj: 'agentdojo' };
+
+/** The group a source is left out with (itself unless {@link SOURCE_GROUPS} names one). */
+export function sourceGroup(source: string): string {
+  return SOURCE_GROUPS[source] ?? source;
+}
+
 /** A directory of the corpus layout and the label it is reported under (`corpus`, `data`). */
 export interface RecordDir {
   readonly label: string;

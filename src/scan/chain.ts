@@ -185,7 +185,8 @@ export class ScanChain {
     const injectionModel = models && config.injection.enabled ? new ModelCheck(models.injection, config.injection.model) : undefined;
     if (responseRules.length > 0 || injectionModel || hasStored) this.#scanners.push(new ResponseScanner(new RuleMatcher(responseRules), injectionModel, hasStored ? this.#envSecrets : undefined));
     const poisoningModel = models ? new ModelCheck(models['tool-poisoning'], config.poisoning.model) : undefined;
-    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection]), poisoningModel));
+    // Injection rules marked `in_tools: false` are ordinary phrasing in a description written for the model.
+    if (config.poisoning.enabled) this.#scanners.push(new PoisoningScanner(new RuleMatcher([...poisoning, ...injection.filter((r) => r.spec.in_tools !== false)]), poisoningModel));
     if (options.fastPath !== false) {
       const request = this.#dlp ? dlp : [];
       // A cleared response still goes to the injection scorer (ResponseScanner.scanCleared); with stored

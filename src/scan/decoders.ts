@@ -5,7 +5,8 @@
  *
  * Decoders: base64 (RFC 4648 § 4, and URL-safe § 5, padded or not, at any of
  * the 4 alignments, and gzip/zlib (RFC 1952 / RFC 1950) inside it), base32
- * (RFC 4648 § 6, either case), hex (either alignment), repeated URL
+ * (RFC 4648 § 6, either case), hex (either alignment; also bytes separated by
+ * spaces or colons, as hex dumps print them), repeated URL
  * percent-decoding (RFC 3986 § 2.1), `\uXXXX` / `\xXX` / octal `\101`
  * escapes, HTML character references (named subset and numeric), dot-collapse
  * (`i.g.n.o.r.e`), ROT13 and reversed text. They never throw and always
@@ -45,7 +46,7 @@ export const VIEW_COST = 64;
 // One linear-time pass that says whether any decoder could apply; most text skips decoding entirely.
 /** RE2 source of the decoder prefilter (also used by normalize.ts's feature pass). */
 export const DECODE_TRIGGER =
-  '[A-Za-z0-9+/_=-]{16,}|%[0-9A-Fa-f]{2}|\\\\"|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
+  '[A-Za-z0-9+/_=-]{16,}|(?:[0-9A-Fa-f]{2}[ :]){7}[0-9A-Fa-f]{2}|%[0-9A-Fa-f]{2}|\\\\"|\\\\u[0-9a-fA-F{]|\\\\x[0-9a-fA-F]{2}|\\\\[0-7]{3}|&#?[a-zA-Z0-9]{2,8};|(?:\\b\\w[.\\s]){4,}\\w\\b';
 const TRIGGER = new RE2(DECODE_TRIGGER, 'u');
 
 /** True when some decoder could produce a view of `text` (cheap prefilter). */
@@ -121,6 +122,8 @@ export function encodedRuns(s: string, kind: keyof typeof RUN_KINDS): number[] {
   }
   return out;
 }
+/** Hex bytes separated by single spaces or colons, as a hex dump prints them (`5b 61 64 6d`), 8 bytes or more. */
+const SPACED_HEX_RUN = /(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}/g;
 const PCT = /%[0-9a-fA-F]{2}/;
 const ESCAPE = /\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\u\{[0-9a-fA-F]{1,6}\}|\\[0-7]{3}/;
 /** A run of 16 or more token characters: what ROT13 or reversal could have hidden. */
@@ -298,6 +301,11 @@ export function decodeHex(s: string): string | undefined {
     if (isMostlyText(out)) return out;
   }
   return undefined;
+}
+
+/** Decode hex bytes separated by spaces or colons ({@link SPACED_HEX_RUN}); undefined when not clean text. */
+export function decodeSpacedHex(s: string): string | undefined {
+  return decodeHex(s.replace(/[ :]/g, ''));
 }
 
 const ROT13 = unitTable(
@@ -727,6 +735,10 @@ export function decodeViews(input: string, limits: DecodeLimits = DEFAULT_DECODE
         const d = fn(s.slice(runs[r], runs[r + 1]));
         if (d !== undefined && !emit(d, chain, name)) return false;
       }
+    }
+    for (const m of s.matchAll(SPACED_HEX_RUN)) {
+      const d = decodeSpacedHex(m[0]);
+      if (d !== undefined && !emit(d, chain, 'hex')) return false;
     }
     return true;
   };

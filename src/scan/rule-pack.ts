@@ -85,6 +85,14 @@ function buildSchemas(z: typeof Zod) {
      * @default true for high and critical rules
      */
     in_responses: z.boolean().optional(),
+    /**
+     * Injection only: false keeps the rule out of tool-definition scanning
+     * (tools/list), for phrasing that is an injection in data but ordinary in a
+     * tool's description, which is written for the model ("in your response, cite
+     * the source", "summarise the following text").
+     * @default true
+     */
+    in_tools: z.boolean().optional(),
     validator: z.enum(VALIDATOR_NAMES).optional(),
     variants: z.array(z.enum(VARIANT_NAMES)).min(1).optional(),
     /** RE2 regex of the line that closes a multi-line secret (PEM END line, PuTTY Private-MAC); see CompiledRule.end. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benignThreshold, fitLogistic, mulberry32 } from '../../src/scan/model/train.js';
+import { benignThreshold, fitLogistic, mulberry32, selectInstances, sourceFolds } from '../../src/scan/model/train.js';
 import { sigmoid } from '../../src/scan/model/scorer.js';
 import { ROOT, tempDir } from '../helpers.js';
 
@@ -44,6 +44,29 @@ describe('logistic regression (AdaGrad)', () => {
     const b = fitLogistic(data, 10, opts);
     expect([...a.w]).toEqual([...b.w]);
     expect(a.bias).toBe(b.bias);
+  });
+});
+
+describe('multiple-instance selection', () => {
+  it('keeps every negative and, of each attack, only the chunk the model scores highest', () => {
+    // Feature 0 is the injected instruction, feature 1 the benign carrier it sits in.
+    const ex = (i: number, y: 0 | 1) => ({ idx: Int32Array.from([i]), val: Float32Array.from([1]), y });
+    const data = [ex(1, 0), ex(1, 0), ex(1, 1), ex(0, 1), ex(1, 1), ex(0, 1)];
+    const bags = [[2, 3], [4], [5]];
+    const kept = selectInstances(data, bags, { w: Float64Array.from([2, -1]), bias: 0 });
+    expect(kept).toEqual([data[0], data[1], data[3], data[4], data[5]]);
+  });
+});
+
+describe('threshold folds', () => {
+  it('put whole sources in one fold, and sources that share carriers together', () => {
+    const rec = (id: string) => ({ id, positive: false, source: id.split('-')[0] as string });
+    const records = ['agentdojo-a', 'adojoinj-b', 'biomcp-c', 'bipia-d', 'garak-e', 'biomcp-f', 'adojoinj-g'].map(rec);
+    const f = sourceFolds(records, 2);
+    const of = (src: string) => new Set(records.flatMap((r, i) => (r.source === src ? [f[i]] : [])));
+    for (const s of ['agentdojo', 'adojoinj', 'biomcp']) expect(of(s).size).toBe(1);
+    expect(of('adojoinj')).toEqual(of('agentdojo'));
+    expect(new Set(f).size).toBe(2);
   });
 });
 

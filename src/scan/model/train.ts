@@ -8,14 +8,19 @@
  * examples sorted by id, a seeded shuffle (mulberry32), no parallelism, so the
  * same data gives the same bytes.
  *
+ * Attack records are bags of chunks: after a first fit on every chunk, each
+ * attack keeps only its best-scoring chunk and the model is fitted again
+ * ({@link selectInstances}), so the benign carrier around an injection is not
+ * learned as an attack.
+ *
  * Thresholds are chosen on benign data only: every benign record gets an
- * out-of-fold score (5 folds by id hash: the model that scores it never saw
- * it), and the block threshold is the lowest 4-decimal value with at most
- * `blockRate` of those scores at or above it; the warn threshold likewise at
- * `warnRate`.
+ * out-of-fold score (5 folds of whole sources, {@link sourceFolds}: the model
+ * that scores it never saw its source), and the block threshold is the lowest
+ * 4-decimal value with at most `blockRate` of those scores at or above it; the
+ * warn threshold likewise at `warnRate`.
  */
 import { createHash } from 'node:crypto';
-import type { LabelledRecord, ReadFile } from '../../eval/records.js';
+import { sourceGroup, type LabelledRecord, type ReadFile } from '../../eval/records.js';
 import { normalizeText } from '../normalize.js';
 import { TextCollector } from '../response-text.js';
 import { walkTool } from '../tool-text.js';
@@ -35,11 +40,16 @@ export interface TrainOptions {
   readonly l2?: number;
   /** Shuffle seed. @default 1 */
   readonly seed?: number;
-  /** Folds for the out-of-fold benign scores the thresholds come from. @default 5 */
+  /** Folds for the out-of-fold benign scores the thresholds come from (whole sources per fold). @default 5 */
   readonly folds?: number;
+  /**
+   * Multiple-instance refit: after a first fit, each attack record keeps only its
+   * best-scoring chunk as a positive and the model is fitted again. @default true
+   */
+  readonly mil?: boolean;
 }
 
-const DEFAULTS = { bits: 18, epochs: 8, rate: 0.2, l2: 1e-6, seed: 1, folds: 5 } as const;
+const DEFAULTS = { bits: 18, epochs: 8, rate: 0.2, l2: 1e-6, seed: 1, folds: 5, mil: true } as const;
 
 /** Benign share above the block threshold: tool outputs 1 %, tool definitions 0.5 % (issue 10). */
 export const BLOCK_RATE: Record<ModelCategory, number> = { injection: 0.01, 'tool-poisoning': 0.005 };
@@ -72,7 +82,7 @@ export function recordScore(model: ChunkWeights, category: ModelCategory, rec: L
 }
 
 /** One training example: a chunk's sparse feature vector. */
-interface Example {
+export interface Example {
   readonly idx: Int32Array;
   readonly val: Float32Array;
   readonly y: 0 | 1;
@@ -132,29 +142,67 @@ function recordChunks(category: ModelCategory, r: LabelledRecord | string, bits:
   return chunks;
 }
 
-function examples(category: ModelCategory, records: readonly LabelledRecord[], bits: number, extraPositives: readonly string[]): Example[] {
+/**
+ * Chunk examples of a record set, and per attack record (a "bag") the indices of its
+ * positive chunks. Every chunk of a benign record is a negative; a chunk of an attack
+ * is a positive unless the same text is also a benign chunk. Duplicates are dropped
+ * (a chunk shared by two attacks belongs to the first one's bag).
+ */
+function examples(category: ModelCategory, records: readonly LabelledRecord[], bits: number, extraPositives: readonly string[]): { data: Example[]; bags: number[][] } {
   const out: Example[] = [];
+  const bags: number[][] = [];
   const negTexts = new Set<string>();
   for (const r of records) {
     if (r.positive) continue;
-    {
-      for (const c of recordChunks(category, r, bits)) {
-        if (negTexts.has(c.text)) continue;
-        negTexts.add(c.text);
-        out.push({ idx: c.idx, val: c.val, y: 0 });
-      }
+    for (const c of recordChunks(category, r, bits)) {
+      if (negTexts.has(c.text)) continue;
+      negTexts.add(c.text);
+      out.push({ idx: c.idx, val: c.val, y: 0 });
     }
   }
   const posTexts = new Set<string>();
   const positives: Array<LabelledRecord | string> = [...records.filter((r) => r.positive), ...extraPositives];
   for (const d of positives) {
+    const bag: number[] = [];
     for (const c of recordChunks(category, d, bits)) {
       if (negTexts.has(c.text) || posTexts.has(c.text)) continue;
       posTexts.add(c.text);
+      bag.push(out.length);
       out.push({ idx: c.idx, val: c.val, y: 1 });
     }
+    if (bag.length > 0) bags.push(bag);
   }
-  return out;
+  return { data: out, bags };
+}
+
+/**
+ * Multiple-instance selection: of each bag (an attack record's chunks) keep the
+ * chunk the fitted model scores highest, and drop the others. An attack is one
+ * injected sentence in a benign carrier (an e-mail, a résumé, a JSON record);
+ * the carrier's other chunks are not attacks, and labelling them positive teaches
+ * the scorer the carrier instead of the instruction (cross-source, it then flags
+ * every benign record of the same kind). The score is the best chunk's, so one
+ * positive chunk per attack is what the scorer needs.
+ * @returns the examples kept (all negatives, one positive per bag)
+ */
+export function selectInstances(data: readonly Example[], bags: readonly number[][], f: Fitted): Example[] {
+  const drop = new Uint8Array(data.length);
+  for (const bag of bags) {
+    if (bag.length < 2) continue;
+    let best = bag[0] as number;
+    let bestZ = -Infinity;
+    for (const k of bag) {
+      const e = data[k] as Example;
+      let z = f.bias;
+      for (let j = 0; j < e.idx.length; j++) z += (f.w[e.idx[j] as number] as number) * (e.val[j] as number);
+      if (z > bestZ) {
+        bestZ = z;
+        best = k;
+      }
+    }
+    for (const k of bag) if (k !== best) drop[k] = 1;
+  }
+  return data.filter((_, i) => drop[i] === 0);
 }
 
 /** mulberry32: a small seeded PRNG (32-bit state), uniform in [0, 1). */
@@ -235,8 +283,10 @@ function quantise(f: Fitted, bits: number): { weights: ChunkWeights; scale: numb
 /** Train one model's weights on records (no thresholds). */
 export function trainWeights(category: ModelCategory, records: readonly LabelledRecord[], options: TrainOptions = {}, extraPositives: readonly string[] = []): ChunkWeights & { scale: number; q: Int16Array } {
   const o = { ...DEFAULTS, ...options };
-  const data = examples(category, records, o.bits, extraPositives);
-  const fitted = fitLogistic(data, (1 << o.bits) + STRUCTURAL.length, o);
+  const { data, bags } = examples(category, records, o.bits, extraPositives);
+  const dim = (1 << o.bits) + STRUCTURAL.length;
+  let fitted = fitLogistic(data, dim, o);
+  if (o.mil && bags.some((b) => b.length > 1)) fitted = fitLogistic(selectInstances(data, bags, fitted), dim, o);
   const { weights, scale, q } = quantise(fitted, o.bits);
   return { ...weights, scale, q };
 }
@@ -247,8 +297,18 @@ function int16le(q: Int16Array): Buffer {
   return b;
 }
 
-function fold(id: string, k: number): number {
-  return (createHash('sha256').update(id).digest().readUInt32BE(0) >>> 0) % k;
+/**
+ * Folds of whole sources: the sources sorted by name, dealt round-robin
+ * (sources that share carriers, `SOURCE_GROUPS` in records.ts, as one). A benign
+ * record's out-of-fold score then comes from a model that never saw its source,
+ * as in use (a new server's outputs), not merely one that never saw the record:
+ * with folds by record, the thresholds were set on sources the model knew, and
+ * cross-source, rules and scorer together flagged 5.1 % of unseen benign texts.
+ */
+export function sourceFolds(records: readonly LabelledRecord[], k: number): number[] {
+  const groups = [...new Set(records.map((r) => sourceGroup(r.source)))].sort();
+  const of = new Map(groups.map((s, i) => [s, i % k]));
+  return records.map((r) => of.get(sourceGroup(r.source)) as number);
 }
 
 /**
@@ -263,9 +323,15 @@ export function benignThreshold(scores: readonly number[], rate: number): number
   return Math.min(0.9999, Math.max(0.5, t));
 }
 
-/** The benign records a category's thresholds are chosen on: tool outputs (not over-defense texts), tool definitions. */
-export function isThresholdBenign(category: ModelCategory, rec: LabelledRecord): boolean {
-  return !rec.positive && (category === 'tool-poisoning' || rec.kind === undefined || rec.kind === 'tool-output');
+/**
+ * The benign records a category's thresholds are chosen on: every benign tool
+ * output, over-defense texts included (documentation that discusses attacks is
+ * what a fetch or file tool returns too; without them the block threshold fell
+ * low enough to block 6.7 % of the Markdown files under node_modules), and
+ * every benign tool definition.
+ */
+export function isThresholdBenign(_category: ModelCategory, rec: LabelledRecord): boolean {
+  return !rec.positive;
 }
 
 /** A trained model, ready to score, and its out-of-fold benign scores. */
@@ -283,7 +349,7 @@ export interface Trained {
  */
 export function trainModel(category: ModelCategory, records: readonly LabelledRecord[], options: TrainOptions = {}, extraPositives: readonly string[] = []): Trained {
   const K = options.folds ?? DEFAULTS.folds;
-  const folds = records.map((r) => fold(r.id, K));
+  const folds = sourceFolds(records, K);
   const benignScores: number[] = [];
   for (let f = 0; f < K; f++) {
     const held = records.filter((_, i) => folds[i] === f && isThresholdBenign(category, records[i] as LabelledRecord));
@@ -328,8 +394,8 @@ export function modelFile(t: Trained, files: readonly ReadFile[], options: Train
       command: 'npm run train',
       data_sha256: dataSha,
       files,
-      optimizer: { method: 'logistic regression, AdaGrad SGD, class-balanced, L2', epochs: o.epochs, rate: o.rate, l2: o.l2, seed: o.seed },
-      threshold_rule: `out-of-fold (5 folds) scores of benign records; block: at most ${BLOCK_RATE[t.model.category] * 100} % at or above, warn: at most ${WARN_RATE[t.model.category] * 100} %`,
+      optimizer: { method: `logistic regression, AdaGrad SGD, class-balanced, L2${o.mil ? '; refitted on the best chunk of each attack (multiple-instance)' : ''}`, epochs: o.epochs, rate: o.rate, l2: o.l2, seed: o.seed },
+      threshold_rule: `out-of-fold scores of benign records (${o.folds} folds of whole sources: each scored by a model that never saw its source); block: at most ${BLOCK_RATE[t.model.category] * 100} % at or above, warn: at most ${WARN_RATE[t.model.category] * 100} %`,
       benign_records: t.benignScores.length,
       ...extra,
     },
