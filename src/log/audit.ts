@@ -147,11 +147,19 @@ export class AuditLog {
     if (chainNote !== undefined) this.warn(chainNote);
   }
 
+  /**
+   * Whether {@link AuditLog.decision} would write a decision with this action
+   * (`include_allowed` / `include_blocked`): the relay skips building the event of
+   * an allowed frame that is not logged (the per-frame hot path).
+   */
+  logs(action: DecisionEvent['action']): boolean {
+    return action === 'allow' ? this.#opts.includeAllowed : action === 'warn' || this.#opts.includeBlocked;
+  }
+
   /** Log one decision, subject to `include_allowed` / `include_blocked`. */
   decision(e: DecisionEvent): void {
+    if (!this.logs(e.action)) return;
     const allowed = e.action === 'allow';
-    if (allowed && !this.#opts.includeAllowed) return;
-    if (!allowed && e.action !== 'warn' && !this.#opts.includeBlocked) return;
     const findings = e.findings.map((f) => ({
       rule: f.rule,
       category: f.category,

@@ -8,13 +8,24 @@ import type { Json } from '../scan/types.js';
 
 const URL_FORMATS = new Set(['uri', 'url', 'iri', 'uri-reference', 'iri-reference', 'uri-template']);
 
-/** Words of a name: `filePath` → file, path; `working_dir` → working, dir. */
-export function wordsOf(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w !== '');
+/** Memo of {@link wordsOf} (tool and argument names repeat on every call); cleared when full, so hostile names cannot grow it. */
+const WORDS = new Map<string, readonly string[]>();
+const MAX_WORDS = 1024;
+
+/** Words of a name: `filePath` → file, path; `working_dir` → working, dir. The array is shared (frozen): do not modify it. */
+export function wordsOf(name: string): readonly string[] {
+  let words = WORDS.get(name);
+  if (words !== undefined) return words;
+  words = Object.freeze(
+    name
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w !== ''),
+  );
+  if (WORDS.size >= MAX_WORDS) WORDS.clear();
+  WORDS.set(name, words);
+  return words;
 }
 
 const PATH_WORDS = new Set(['path', 'paths', 'file', 'files', 'filename', 'filenames', 'filepath', 'filepaths', 'directory', 'directories', 'dir', 'dirs', 'folder', 'folders']);

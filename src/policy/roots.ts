@@ -57,7 +57,8 @@ export class RootsRequester {
    * @returns the roots' URIs, an error, or undefined when the frame is not ours (it is then relayed as usual)
    */
   answer(text: string): RootsAnswer | undefined {
-    if (!text.includes(this.#prefix)) return undefined;
+    // Hot path (every client line): with no request open, no line can be an answer (see the #open check below).
+    if (this.#open.size === 0 || !text.includes(this.#prefix)) return undefined;
     let msg: JsonRpcMessage;
     try {
       msg = JSON.parse(text) as JsonRpcMessage;

@@ -143,7 +143,8 @@ export class Asker {
    * @returns true when the line was such an answer (or claimed the reserved prefix): it is not forwarded
    */
   intercept(text: string): boolean {
-    if (!text.includes(this.#prefix)) return false;
+    // Hot path (every client line): before the first question the random prefix was never sent, so no line can carry it.
+    if (this.#asked === 0 || !text.includes(this.#prefix)) return false;
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -357,7 +357,8 @@ export class Relay {
       }
       return;
     }
-    this.#o.log.decision({ ...event, action: d.verdict.action });
+    // Hot path: an allowed frame that is not logged builds no event (AuditLog.logs).
+    if (this.#o.log.logs(d.verdict.action)) this.#o.log.decision({ ...event, action: d.verdict.action });
     if (d.kind === 'request' && this.#serverGone) {
       this.#session.forget(msg.id ?? null);
       this.#toClient(errorLine(msg.id ?? null, SERVER_EXITED, 'mcp-guard: server exited', undefined, d.rawId));
@@ -427,7 +428,9 @@ export class Relay {
     const blocked = verdict.action === 'block' || ((verdict.action === 'redact' || verdict.action === 'filter') && rewritten === undefined);
     const reason = blocked && verdict.action !== 'block' ? { reason: `${verdict.action} not possible` } : note !== undefined ? { reason: note } : {};
     const also = note !== undefined ? `; ${note}` : '';
-    this.#o.log.decision({ ...event, action: d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action, ...reason });
+    const action = d.kind !== 'response' && blocked ? 'drop' : blocked ? 'block' : verdict.action;
+    // Hot path: an allowed frame that is not logged builds no event (AuditLog.logs).
+    if (this.#o.log.logs(action)) this.#o.log.decision({ ...event, action, ...reason });
     if (blocked) {
       if (this.#heldFor === 'list' && context?.method === 'tools/list' && !this.#preflightDone && !this.#session.awaiting('tools/list')) {
         queueMicrotask(() => this.#release());

@@ -148,7 +148,8 @@ export class GuardSession {
     if (kind === 'invalid') return { kind, verdict: allow(), context: undefined, tool: undefined, scanUs: 0 };
     const msg = value as JsonRpcMessage;
     const tool = kind === 'request' ? toolName(msg) : undefined;
-    const rawId = kind !== 'notification' && raw !== undefined ? rawIdText(raw) : undefined;
+    // Only a request's own raw id is kept (a response's decision carries its request's): one pass fewer per response.
+    const rawId = kind === 'request' && raw !== undefined ? rawIdText(raw) : undefined;
     let context: PendingRequest | undefined;
     let problem: Finding | undefined;
     if (kind === 'response') {
