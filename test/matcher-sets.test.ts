@@ -9,10 +9,22 @@
  * Which rules the matcher actually ran is seen through each rule's `re`
  * getter: the matcher reads `rule.re` only for a rule it runs (`#spans`).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import RE2 from 're2';
 import { compileRule, type CompiledRule, type RuleSpec } from '../src/scan/rule-pack.js';
-import { CONFIRM_CHUNK, MAX_BLOCK_CHARS, RuleMatcher, isQuotedMention } from '../src/scan/matcher.js';
+import { CONFIRM_CHUNK, MAX_BLOCK_CHARS, RuleMatcher as StaticMatcher } from '../src/scan/matcher.js';
+
+// A fresh copy of matcher.ts per test, imported after Stryker has set the active mutant, so its
+// module-level constants (BLOCK_BODY, QUOTE_PAIRS, TRAILING_PUNCT, ORDERED_QUOTE, MAX_BLOCK_CHARS)
+// are evaluated again with it (see docs/mutation.md, static mutants).
+let RuleMatcher: typeof StaticMatcher = StaticMatcher;
+let isQuotedMention: (text: string, start: number, end: number) => boolean;
+beforeEach(async () => {
+  vi.resetModules();
+  const fresh = await import('../src/scan/matcher.js');
+  RuleMatcher = fresh.RuleMatcher;
+  isQuotedMention = fresh.isQuotedMention;
+});
 
 function rule(id: string, regex: string, extra: Partial<RuleSpec> = {}): CompiledRule {
   return compileRule({ id, category: 'injection', severity: 'high', description: id, regex, examples: { match: ['x'], no_match: ['y'] }, ...extra }, 'test');
@@ -231,13 +243,14 @@ describe('multi-line rules (`end`)', () => {
   });
 
   it(`the closing line is looked for within ${MAX_BLOCK_CHARS} units of the opening's end`, () => {
+    expect(MAX_BLOCK_CHARS).toBe(65_536);
     const opening = `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq`;
     const close = '-----END PRIVATE KEY-----';
-    const fits = `${opening}${'A'.repeat(MAX_BLOCK_CHARS - close.length)}${close}`;
+    const fits = `${opening}${'A'.repeat(65_536 - close.length)}${close}`;
     const [h] = new RuleMatcher([pem()]).match(fits);
     expect(h?.open).toBeUndefined();
     expect(h?.end).toBe(fits.length);
-    const over = `${opening}${'A'.repeat(MAX_BLOCK_CHARS - close.length + 1)}${close}`;
+    const over = `${opening}${'A'.repeat(65_536 - close.length + 1)}${close}`;
     const [o] = new RuleMatcher([pem()]).match(over);
     expect(o).toMatchObject({ start: 0, end: opening.length, open: true });
   });
@@ -333,5 +346,123 @@ describe('quoted mentions (injection and poisoning rules)', () => {
     expect(isQuotedMention('"ab,,,"', 1, 3)).toBe(false);
     expect(isQuotedMention('run "ab"', 5, 7)).toBe(false);
     expect(isQuotedMention('rerun"ab"', 6, 8)).toBe(true);
+    // The verb ends right before the quote (spaces and one colon between), one of its words may follow, any case.
+    expect(isQuotedMention('say it loud "ab"', 13, 15)).toBe(true);
+    expect(isQuotedMention('say "ab"', 5, 7)).toBe(false);
+    expect(isQuotedMention('SAY: "ab"', 6, 8)).toBe(false);
+    expect(isQuotedMention('say  :  "ab"', 9, 11)).toBe(false);
+    expect(isQuotedMention('say this "ab"', 10, 12)).toBe(false);
+    expect(isQuotedMention('say this: "ab"', 11, 13)).toBe(false);
+    expect(isQuotedMention('start with the following "ab"', 26, 28)).toBe(false);
+    expect(isQuotedMention('say ;"ab"', 6, 8)).toBe(true);
+    // Only the 40 characters before the quote are read: a verb that starts there starts a word.
+    const far = `xrun${' '.repeat(37)}"ab"`;
+    expect(isQuotedMention(far, far.length - 3, far.length - 1)).toBe(false);
+    const near = `xrun${' '.repeat(36)}"ab"`;
+    expect(isQuotedMention(near, near.length - 3, near.length - 1)).toBe(true);
+  });
+});
+
+describe('more pins (each kills a mutant the tests above leave)', () => {
+  const RealSet = RE2.Set;
+  afterEach(() => {
+    (RE2 as unknown as { Set: unknown }).Set = RealSet;
+  });
+
+  it('the prefilter set and each confirm set are compiled once per matcher', () => {
+    let built = 0;
+    (RE2 as unknown as { Set: unknown }).Set = class extends RealSet {
+      constructor(...a: ConstructorParameters<typeof RealSet>) {
+        super(...a);
+        built++;
+      }
+    };
+    const runs: string[] = [];
+    const m = new RuleMatcher(keyed(3, runs));
+    const text = `kw0q=1 kw1q kw2q ${pad(5000)}`;
+    m.match(text);
+    expect(built).toBe(2);
+    m.match(text);
+    m.match('kw0q=1');
+    expect(built).toBe(2);
+    expect(runs).toEqual(['r0', 'r0', 'r0']);
+  });
+
+  it('non-ASCII keywords and regexes in the prefilter and confirm sets', () => {
+    const runs: string[] = [];
+    const rules = ['ключ', 'пароль', 'токен'].map((w, i) => counted(rule(`c${i}`, `${w}=[а-я]+`, { keywords: [w], variants: ['raw'] }), runs));
+    const m = new RuleMatcher(rules);
+    const text = `ключ=секрет пароль токен ${'я'.repeat(3000)}`;
+    expect(m.match(text).map((h) => [h.rule.id, text.slice(h.start, h.end)])).toEqual([['c0', 'ключ=секрет']]);
+    expect(runs).toEqual(['c0']);
+  });
+
+  it('a hit is reported in the first variant a rule needs, not in one no rule needs', () => {
+    const m = new RuleMatcher([rule('l', 'ignore', { variants: ['leet'] })]);
+    expect(m.match('ignore').map((h) => h.variant)).toEqual(['leet']);
+  });
+
+  it('a one-letter text', () => {
+    expect(new RuleMatcher([rule('t', 't')]).match('t').map((h) => h.rule.id)).toEqual(['t']);
+  });
+
+  it('a named group other than `secret` leaves the whole match as the span', () => {
+    const r = rule('g', 'id=(?P<name>[a-z]+)', { variants: ['raw'] });
+    expect(new RuleMatcher([r]).match('é id=abc').map((h) => [h.start, h.matched])).toEqual([[2, 'id=abc']]);
+  });
+
+  it('confirming raw hits replaces only that rule’s normalised hits, and an unconfirmed raw hit is dropped', () => {
+    const norm = rule('n', 'zzz'); // normalised only, first in rule order
+    const both = rule('kv', '\\bkey=(?P<secret>[0-9]{4,})', { category: 'dlp', variants: ['raw', 'normalized'] });
+    const text = 'zzz é key=12345';
+    const hits = new RuleMatcher([norm, both]).match(text);
+    expect(hits.map((h) => [h.rule.id, h.variant, text.slice(h.start, h.end)])).toEqual([
+      ['n', 'normalized', 'zzz'],
+      ['kv', 'raw', '12345'],
+    ]);
+    // The normalised text has a hit (of `n`) but none of `kv`: the raw hit of `kv` is not confirmed.
+    expect(new RuleMatcher([norm, both]).match('zzz x\u200bkey=12345').map((h) => h.rule.id)).toEqual(['n']);
+  });
+
+  it('a placeholder that is no documented example gives no example', () => {
+    const aws = rule('aws', '\\bAKIA[0-9A-Z]{16}\\b', { category: 'dlp' });
+    const r = new RuleMatcher([aws]).find('AKIAXXXXXXXXXXXXXXXX AKIAIOSFODNN7EXAMPLE', { firstPerRule: false });
+    expect(r.hits).toEqual([]);
+    expect(r.examples.map((e) => e.start)).toEqual([21]);
+    expect(new RuleMatcher([aws]).find('AKIAXXXXXXXXXXXXXXXX').examples).toEqual([]);
+  });
+
+  it('placeholders and quoted mentions count towards the rejected cap', () => {
+    const aws = rule('aws', '\\bAKIA[0-9A-Z]{16}\\b', { category: 'dlp', variants: ['raw'] });
+    const r = new RuleMatcher([aws]).find(`${'AKIAXXXXXXXXXXXXXXXX '.repeat(4096)}AKIAZ7Q4R8W2L5M9X3KP`);
+    expect(r.hits).toEqual([]);
+    expect(r.limited.map((x) => x.id)).toEqual(['aws']);
+    const inj = rule('ign', 'ignore previous instructions', { variants: ['raw'] });
+    const q = new RuleMatcher([inj]).find(`${'"ignore previous instructions" '.repeat(4096)}ignore previous instructions`);
+    expect(q.hits).toEqual([]);
+    expect(q.limited.map((x) => x.id)).toEqual(['ign']);
+  });
+
+  it('a multi-line rule whose opening matches the empty string steps forward (no cap reached)', () => {
+    const e = rule('e', 'z*', { category: 'dlp', variants: ['raw'], end: 'END' });
+    const r = new RuleMatcher([e]).find('abc', { firstPerRule: false });
+    expect(r.hits).toEqual([]);
+    expect(r.limited).toEqual([]);
+  });
+
+  it('a multi-line rule goes on right after a rejected opening', () => {
+    const card = rule('c', '[0-9]{16}', { category: 'dlp', validator: 'luhn', variants: ['raw'], end: 'END' });
+    const text = '45395787636214874539578763621486';
+    expect(new RuleMatcher([card]).match(text).map((h) => [h.start, h.open])).toEqual([[16, true]]);
+  });
+
+  it('every quote pair, read directly', () => {
+    for (const [o, c] of [['"', '"'], ["'", "'"], ['`', '`'], ['\u201c', '\u201d'], ['\u2018', '\u2019'], ['\u201e', '\u201c'], ['\u00ab', '\u00bb']] as const) {
+      expect(isQuotedMention(`${o}ab${c}`, 1, 3), o).toBe(true);
+      expect(isQuotedMention(`${o}ab${o === c ? 'x' : o}`, 1, 3), o).toBe(false);
+    }
+    expect(isQuotedMention('"ab"', 0, 2)).toBe(false);
+    expect(isQuotedMention('x"ab"', 2, 4)).toBe(true);
+    expect(isQuotedMention('"ab",', 1, 3)).toBe(true);
   });
 });
