@@ -466,3 +466,47 @@ describe('more pins (each kills a mutant the tests above leave)', () => {
     expect(isQuotedMention('"ab",', 1, 3)).toBe(true);
   });
 });
+
+describe('more pins, second round', () => {
+  it('each rule reports its own documented example', () => {
+    const aws = (id: string): CompiledRule => rule(id, '\\bAKIA[0-9A-Z]{16}\\b', { category: 'dlp', variants: ['raw'] });
+    const r = new RuleMatcher([aws('a1'), aws('a2')]).find('AKIAIOSFODNN7EXAMPLE');
+    expect(r.examples.map((e) => e.rule.id)).toEqual(['a1', 'a2']);
+  });
+
+  it('a rule that scans the normalised and leet texts reports a leet-only hit', () => {
+    const r = rule('nl', 'ignore', { variants: ['normalized', 'leet'] });
+    expect(new RuleMatcher([r]).match('1gn0r3').map((h) => h.variant)).toEqual(['leet']);
+  });
+
+  it('a chunk with fewer than 3 candidates runs them all even when the chunk holds more rules', () => {
+    const runs: string[] = [];
+    const m = new RuleMatcher(keyed(34, runs));
+    // r0, r1 in chunk 1 (32 rules), r32 in chunk 2: 3 candidates in all, fewer than 3 per chunk.
+    expect(m.match(`kw0q=1 kw1q kw32q ${pad(5000)}`).map((h) => h.rule.id)).toEqual(['r0']);
+    expect(runs).toEqual(['r0', 'r1', 'r32']);
+  });
+
+  it('two blocks after much non-ASCII text: the second is looked for after the first, in UTF-16 offsets', () => {
+    const pem = rule('pem', '-----BEGIN PRIVATE KEY-----\\s+[A-Za-z0-9+/]{16}', { category: 'dlp', variants: ['raw'], end: '-----END PRIVATE KEY-----' });
+    const block = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    const text = `${'é'.repeat(300)}${block} ${'中'.repeat(10)} ${block}`;
+    const hits = new RuleMatcher([pem]).find(text, { firstPerRule: false });
+    expect(hits.hits.map((h) => [h.start, h.end])).toEqual([
+      [300, 300 + block.length],
+      [text.length - block.length, text.length],
+    ]);
+    expect(hits.limited).toEqual([]);
+  });
+
+  it('an empty match after a 3- or 4-byte character steps over all of it', () => {
+    const e = rule('e', 'z*', { variants: ['raw'] });
+    expect(new RuleMatcher([e]).find('\u0800\u0800', { firstPerRule: false }).hits.map((h) => h.start)).toEqual([0, 1, 2]);
+    expect(new RuleMatcher([e]).find('😀😀', { firstPerRule: false }).hits.map((h) => h.start)).toEqual([0, 2, 4]);
+    expect(new RuleMatcher([e]).find('éé', { firstPerRule: false }).hits.map((h) => h.start)).toEqual([0, 1, 2]);
+  });
+
+  it('no opening quote, no mention (whatever follows the match)', () => {
+    expect(isQuotedMention('xabundefined', 1, 3)).toBe(false);
+  });
+});
