@@ -510,3 +510,11 @@ describe('more pins, second round', () => {
     expect(isQuotedMention('xabundefined', 1, 3)).toBe(false);
   });
 });
+
+describe('multi-line rules with a secret group', () => {
+  it('the secret group of the opening is what placeholders are judged on', () => {
+    const r = rule('k', 'KEY (?P<secret>[a-z]{10})', { category: 'dlp', variants: ['raw'], end: 'END' });
+    expect(new RuleMatcher([r]).match('KEY aaaaaaaaaa\nEND')).toEqual([]);
+    expect(new RuleMatcher([r]).match('KEY qzmwlrptxk\nEND').map((h) => h.matched)).toEqual(['KEY qzmwlrptxk\nEND']);
+  });
+});
