@@ -518,3 +518,21 @@ describe('multi-line rules with a secret group', () => {
     expect(new RuleMatcher([r]).match('KEY qzmwlrptxk\nEND').map((h) => h.matched)).toEqual(['KEY qzmwlrptxk\nEND']);
   });
 });
+
+describe('more pins, third round', () => {
+  it('confirming raw hits leaves the hits of rules after it in place', () => {
+    const norm = rule('n', 'zzz');
+    const both = rule('kv', '\\bkey=(?P<secret>[0-9]{4,})', { category: 'dlp', variants: ['raw', 'normalized'] });
+    const after = rule('n2', 'yyy');
+    const text = 'zzz é key=12345 yyy';
+    expect(new RuleMatcher([norm, both, after]).match(text).map((h) => [h.rule.id, h.variant])).toEqual([
+      ['n', 'normalized'],
+      ['kv', 'raw'],
+      ['n2', 'normalized'],
+    ]);
+  });
+
+  it('several spaces between the verb and its word', () => {
+    expect(isQuotedMention('say  this "ab"', 11, 13)).toBe(false);
+  });
+});
