@@ -26,7 +26,7 @@ export const TESTS_FOR: Record<string, readonly string[]> = {
   'src/scan/chain.ts': ['test/chain.test.ts', 'test/scanners.test.ts', 'test/reliability/decisions.test.ts'],
   // The pack tests (test/*-rules.test.ts) also run the matcher and normaliser, over every rule and
   // evasion; a mutant in module-level code reruns the whole set, which took hours on 2 shared cores.
-  'src/scan/matcher.ts': ['test/matcher.test.ts', 'test/scanners.test.ts'],
+  'src/scan/matcher.ts': ['test/matcher.test.ts', 'test/matcher-sets.test.ts', 'test/scanners.test.ts'],
   'src/scan/normalize.ts': ['test/normalize.test.ts', 'test/matcher.test.ts', 'test/reliability/scan-robustness.test.ts'],
 };
 
