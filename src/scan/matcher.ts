@@ -275,7 +275,14 @@ export class RuleMatcher {
 
   /** Rules that may match `subject`, in rule order: one set pass over keywords and keyword-less regexes. */
   #candidates(group: Group, subject: Buffer): CompiledRule[] {
-    const idx = group.set.match(subject);
+    let idx: number[];
+    try {
+      idx = group.set.match(subject);
+    } catch {
+      // A set RE2 cannot run (DFA out of memory): every rule of the group is a candidate and runs
+      // on its own, as #confirmed does; slower, never a rule skipped.
+      idx = group.byIndex.map((_, i) => i);
+    }
     if (idx.length === 0) return [];
     const picked = new Set<CompiledRule>();
     for (const i of idx) for (const r of group.byIndex[i] ?? []) picked.add(r);
