@@ -133,6 +133,10 @@ describe('--upstream against a misbehaving server', () => {
     proxy = await rawProxy(['-c', config, '--upstream', server.url]);
     proxy.send(list(1));
     await proxy.answer(1);
+    // A warm-up answer of ordinary size: the peak after it is the baseline (Node 24's is higher than 20's).
+    proxy.send(call(5, 'echo'));
+    await proxy.answer(5);
+    const base = proxy.peakRssKiB();
     proxy.send(call(2, 'big-json'));
     const json = JSON.parse(await proxy.answer(2)) as { error: { code: number; data: { findings: Array<{ rule: string }> } } };
     expect(json.error.code).toBe(-32001);
@@ -146,9 +150,12 @@ describe('--upstream against a misbehaving server', () => {
     // The notification after the big event came through: the stream went on past it.
     expect(proxy.lines().some((l) => l.includes('after the big one'))).toBe(true);
     const peak = proxy.peakRssKiB();
-    // The limit is 1 MiB; holding one 50 MB answer (as bytes, then as text) would add 50 to 100 MB
-    // to the ~135 MB this proxy peaks at with the scanners loaded.
-    if (peak !== undefined) expect(peak).toBeLessThan(170 * 1024);
+    // The limit is 1 MiB; holding one 50 MB answer as bytes and then as text would add over 100 MB to
+    // the peak before it. Measured as growth, since the baseline differs between Node versions. Seen
+    // here: about 18 MB on Node 20, about 62 MB on Node 24 (chunks read past the limit and not yet
+    // collected, or fetch buffering ahead: not analysed), so the bound is 90 MiB.
+    if (process.env['MCP_GUARD_RSS_DEBUG']) process.stderr.write(`rss base ${base} peak ${peak}\n`);
+    if (peak !== undefined && base !== undefined) expect(peak - base).toBeLessThan(90 * 1024);
     expect(proxy.stderr()).toMatch(/"rule":"frame-too-large"/);
   });
 
