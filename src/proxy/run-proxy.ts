@@ -6,7 +6,6 @@
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-import { GuardError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import type { ScanChain } from '../scan/chain.js';
 import { loadBuiltinRules } from '../scan/rule-pack.js';
@@ -25,9 +24,6 @@ async function maskedStderr(out: NodeJS.WritableStream, stored: Readonly<Record<
   const [{ MaskingWriter }, { EnvSecrets }] = await Promise.all([import('../secrets/stderr-mask.js'), import('../scan/env-secrets.js')]);
   return new MaskingWriter(out, new EnvSecrets({}, stored, false).storedValues());
 }
-// A cycle (program → proxy-command → here), read only when a proxy runs, after every module has loaded.
-import { VERSION } from '../cli/program.js';
-import { createHash } from 'node:crypto';
 
 /** A non-zero exit this soon after start (ms) triggers the withheld-variables hint. */
 export const EARLY_EXIT_MS = 5000;
@@ -100,35 +96,17 @@ export async function runProxy(o: ProxyRunOptions): Promise<number> {
   let log: AuditLog;
   let identity: ReturnType<typeof ServerIdentity>;
   try {
-    const [{ ScanChain }, { AuditLog }, { serverIdentity }, { canonicalJson }] = await Promise.all([
+    const [{ ScanChain }, { openAuditLog }, { serverIdentity }] = await Promise.all([
       import('../scan/chain.js'),
-      import('../log/audit.js'),
+      import('../log/open-audit.js'),
       import('../pins/identity.js'),
-      import('../scan/drift.js'),
     ]);
     identity = serverIdentity(o.name, o.command, o.args, rules);
     const server = identity.id;
     const late: { log?: AuditLog } = {};
     const pins = store ? { store, server, log: (msg: string, level?: 'info' | 'warn') => (level === 'warn' ? late.log?.warn(msg) : late.log?.info(msg)) } : undefined;
     chain = new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets: secrets.stored, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
-    const secretValues = (): string[] => chain.secretValues();
-    try {
-      log = new AuditLog({
-        server,
-        format: config.logging.format,
-        toStderr: config.logging.toStderr,
-        file: config.logging.file,
-        includeAllowed: config.logging.includeAllowed,
-        includeBlocked: config.logging.includeBlocked,
-        stderr: o.stderr === process.stderr ? undefined : o.stderr,
-        secrets: secretValues,
-        audit: config.logging.audit,
-        version: VERSION,
-        configHash: createHash('sha256').update(canonicalJson(config)).digest('hex'),
-      });
-    } catch (err) {
-      throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? config.logging.audit.dir ?? ''}: ${(err as Error).message}`);
-    }
+    log = openAuditLog(config, server, o.stderr, () => chain.secretValues());
     late.log = log;
   } catch (err) {
     child.signal('SIGKILL');

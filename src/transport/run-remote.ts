@@ -10,13 +10,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ProxyRunOptions } from '../proxy/run-proxy.js';
 import { EXIT_AUDIT_FLUSH_MS, EXIT_PIN_FLUSH_MS } from '../proxy/run-proxy.js';
-import { createHash } from 'node:crypto';
-import { VERSION } from '../cli/program.js';
-import { canonicalJson } from '../scan/drift.js';
 import { Relay } from '../proxy/relay.js';
-import { GuardError } from '../errors.js';
 import { ScanChain, type ChainOptions } from '../scan/chain.js';
-import { AuditLog } from '../log/audit.js';
+import type { AuditLog } from '../log/audit.js';
+import { openAuditLog } from '../log/open-audit.js';
 import { spawnChild } from '../proxy/child-process.js';
 import type { ChildEnv } from '../proxy/env.js';
 import type { GuardConfig } from '../config/normalize.js';
@@ -83,7 +80,7 @@ export async function runRemote(o: ProxyRunOptions, given: RemoteOptions, p: Pre
 
   /** One session: its own chain and relay over the given client streams. */
   const session = (clientIn: Readable, clientOut: Writable, backend: Backend): { relay: Relay; chain: ScanChain } => {
-    const chain = sessionChain(config, o.env, rules, pins, p.storedSecrets);
+    const chain = sessionChain(o, server, config, rules, pins, p.storedSecrets);
     chains.add(chain);
     chain.warmUp();
     const relay = new Relay({
@@ -196,31 +193,8 @@ async function childBackend(o: ProxyRunOptions, env: ChildEnv, stderr: NodeJS.Wr
  * The scanner chain of one session (it holds drift state and the session binding).
  * @throws GuardError `RULES_INVALID` when a user pattern cannot be compiled
  */
-function sessionChain(config: GuardConfig, env: NodeJS.ProcessEnv, rules: readonly CompiledRule[], pins: ChainOptions['pins'], storedSecrets: Readonly<Record<string, string>>): ScanChain {
-  return new ScanChain({ config, env, rules, requireList: true, storedSecrets, ...(pins ? { pins } : {}) });
+function sessionChain(o: ProxyRunOptions, server: string, config: GuardConfig, rules: readonly CompiledRule[], pins: ChainOptions['pins'], storedSecrets: Readonly<Record<string, string>>): ScanChain {
+  // The same options as runProxy's chain: `server` and `cwd` feed guard_policy (per-server lists, relative paths).
+  return new ScanChain({ config, env: o.env, rules, requireList: true, storedSecrets, server, cwd: o.cwd, ...(pins ? { pins } : {}) });
 }
 
-/**
- * Open the audit log (`logging.*`).
- * @param secrets values to mask in free-form messages
- * @throws GuardError `CONFIG_INVALID` when the log file cannot be opened
- */
-function openAuditLog(config: GuardConfig, server: string, stderr: NodeJS.WritableStream, secrets: () => readonly string[]): AuditLog {
-  try {
-    return new AuditLog({
-      server,
-      format: config.logging.format,
-      toStderr: config.logging.toStderr,
-      file: config.logging.file,
-      includeAllowed: config.logging.includeAllowed,
-      includeBlocked: config.logging.includeBlocked,
-      stderr: stderr === process.stderr ? undefined : stderr,
-      secrets,
-      audit: config.logging.audit,
-      version: VERSION,
-      configHash: createHash('sha256').update(canonicalJson(config)).digest('hex'),
-    });
-  } catch (err) {
-    throw new GuardError('CONFIG_INVALID', `cannot open audit log ${config.logging.file ?? config.logging.audit.dir ?? ''}: ${(err as Error).message}`);
-  }
-}

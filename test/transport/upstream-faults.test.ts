@@ -126,6 +126,19 @@ describe('--upstream against a misbehaving server', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/"last-event-id":"resume-1"/);
   });
 
+  it('guard_policy applies per server identity behind --upstream too (--name reaches the chain)', async () => {
+    server = await startFaultServer();
+    const config = join(tempDir(), 'mcp-guard.yaml');
+    writeFileSync(config, 'guard_policy:\n  tools:\n    servers:\n      remote-one:\n        deny: ["echo"]\n');
+    proxy = await rawProxy(['-c', config, '--name', 'remote-one', '--upstream', server.url]);
+    proxy.send(list(1));
+    expect(await proxy.answer(1)).not.toContain('"echo"');
+    proxy.send(call(2, 'echo'));
+    const denied = JSON.parse(await proxy.answer(2)) as { error: { code: number; data: { findings: Array<{ rule: string }> } } };
+    expect(denied.error.code).toBe(-32001);
+    expect(denied.error.data.findings.map((f) => f.rule)).toContain('tool-denied');
+  });
+
   it('refuses a 50 MB answer as frame-too-large in bounded memory, JSON and SSE, and goes on', async () => {
     server = await startFaultServer();
     const config = join(tempDir(), 'mcp-guard.yaml');
